@@ -1,0 +1,135 @@
+/*
+** runtime.h: the run-time objects (store, instances, functions, memories,
+** tables, globals) and the execution state the interpreter works on.
+** Internal to the engine.
+*/
+#ifndef ENG_RUNTIME_H
+#define ENG_RUNTIME_H
+
+#include <stdatomic.h>
+#include "module.h"
+
+struct shoal_memory {
+  uint8_t *base;          /* stable for the memory's life: growth never moves it */
+  uint64_t size;          /* bytes accessible now = pages * 64 KiB */
+  uint64_t pages;
+  uint64_t max_pages;     /* effective maximum: declared max, store limit, 65536 */
+  eng_limits decl;        /* the type, as declared or last grown (min tracks pages) */
+  size_t reserved;        /* bytes of address space reserved at base */
+  struct shoal_memory *next_in_store;
+};
+
+struct shoal_table {
+  eng_valtype elem;
+  eng_limits decl;        /* min tracks size */
+  uint32_t size, cap;
+  uint64_t max;           /* effective maximum */
+  void **elems;           /* shoal_func_t* or externref pointers; NULL = null */
+  struct shoal_table *next_in_store;
+};
+
+struct shoal_global {
+  eng_globaltype type;
+  shoal_raw_t val;
+  struct shoal_global *next_in_store;
+};
+
+struct shoal_func {
+  const eng_functype *type;
+  shoal_instance_t *inst;         /* NULL for host functions */
+  const eng_code *code;           /* wasm functions */
+  shoal_host_fn_t host;           /* host functions */
+  void *env;
+  uint32_t idx;                   /* index in its module (wasm functions) */
+  struct shoal_func *next_in_store; /* host functions only */
+  void (*env_free)(void *);
+  eng_functype own_type;          /* host functions: their copied type */
+};
+
+struct shoal_instance {
+  shoal_store_t *store;
+  const shoal_module_t *module;
+  shoal_func_t **funcs;           /* nfuncs: imported then defined */
+  shoal_func_t *own_funcs;        /* defined functions */
+  shoal_table_t **tables;
+  shoal_memory_t **mems;
+  shoal_global_t **globals;
+  shoal_global_t *own_globals;
+  uint8_t *elem_dropped;          /* nelems flags */
+  uint8_t *data_dropped;          /* ndatas flags */
+  shoal_memory_t *mem0;           /* mems[0] or NULL: the interpreter's fast path */
+  struct shoal_instance *next_in_store;
+};
+
+/* A call frame on the engine's own frame stack: wasm calls never recurse on
+** the C stack, so an execution can be suspended and resumed. */
+typedef struct eng_frame {
+  const uint32_t *ret_pc;         /* where the caller continues */
+  shoal_raw_t *fp;                /* the caller's frame */
+  shoal_func_t *func;             /* the caller */
+} eng_frame;
+
+/* State of a suspended execution, for shoal_store_resume. */
+typedef struct eng_suspend {
+  bool active;
+  const uint32_t *pc;             /* the call instruction to retry */
+  shoal_raw_t *fp;
+  shoal_func_t *func;
+  uint32_t base_depth;            /* frame depth when the outer call began */
+  shoal_raw_t *io;                /* where the outermost results go */
+  uint32_t nresults;
+  shoal_raw_t *raw_results;       /* the embedder's buffer for shoal_func_call_raw */
+  shoal_val_t *results;           /* or the typed buffer for shoal_func_call */
+  const eng_functype *outer_type;
+  shoal_func_t *outer_host;       /* outer call was to a host function directly */
+} eng_suspend;
+
+struct shoal_store {
+  shoal_store_config_t cfg;
+  void *data;
+
+  /* Execution state */
+  shoal_raw_t *stack, *stack_end; /* value stack (reserved with mmap, committed lazily) */
+  size_t stack_reserved;
+  eng_frame *frames;
+  uint32_t depth, max_depth;
+  _Atomic int interrupt;
+  int64_t fuel;                   /* remaining when fuel_on */
+  bool fuel_on;
+  int64_t budget;                 /* back-edges/calls until the next slow check */
+  eng_suspend susp;
+  int exit_code;
+
+  /* Ownership lists */
+  shoal_instance_t *instances;
+  shoal_memory_t *memories;
+  shoal_table_t *tables;
+  shoal_global_t *globals;
+  shoal_func_t *host_funcs;
+};
+
+struct shoal_caller {
+  shoal_store_t *store;
+  shoal_instance_t *inst;
+  shoal_diag_t *diag;
+};
+
+/* interp.c: runs f on the store's stack. io holds the arguments and
+** receives the results. Traps fill diag with message and backtrace. */
+shoal_err_t eng_invoke(shoal_store_t *s, shoal_func_t *f, shoal_raw_t *io, shoal_diag_t *diag);
+shoal_err_t eng_resume(shoal_store_t *s, shoal_diag_t *diag);
+
+/* instance.c: evaluates a validated constant expression. */
+shoal_raw_t eng_constexpr_eval(const shoal_instance_t *inst, const eng_constexpr *ce);
+/* The reference held by item i of element segment seg (not dropped). */
+void *eng_elem_item(const shoal_instance_t *inst, const eng_elem *seg, uint32_t i);
+
+/* memory.c / table.c: growth that honours the effective maximum; return
+** the old size or -1. */
+int64_t eng_memory_grow(shoal_memory_t *m, uint64_t delta);
+int64_t eng_table_grow(shoal_table_t *t, uint64_t delta, void *init);
+
+/* store.c: the store's stack, reserved on first use. */
+shoal_err_t eng_store_stack(shoal_store_t *s);
+
+#endif
