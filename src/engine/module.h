@@ -153,6 +153,11 @@ struct shoal_module {
   char *module_name;
 
   eng_section *sections; uint32_t nsections;
+
+  /* Added by module.c (owned and freed there): types[i] as shoal_valtype_t
+  ** (params then results) for the public shoal_functype_t views. One
+  ** allocation; api_types[i] points into it. NULL until decoded. */
+  shoal_valtype_t **api_types;
 };
 
 /* decode.c: decodes and validates everything but function bodies; bodies

@@ -44,6 +44,9 @@ struct shoal_func {
   struct shoal_func *next_in_store; /* host functions only */
   void (*env_free)(void *);
   eng_functype own_type;          /* host functions: their copied type */
+  /* Added by store.c: host functions' type as shoal_valtype_t, for
+  ** shoal_func_type (params then results). */
+  shoal_valtype_t *host_valtypes;
 };
 
 struct shoal_instance {
@@ -106,6 +109,11 @@ struct shoal_store {
   shoal_table_t *tables;
   shoal_global_t *globals;
   shoal_func_t *host_funcs;
+
+  /* Added by instance.c: when an outer call suspends, its raw io buffer is
+  ** moved here (and susp.io repointed) so it outlives the caller's frame. */
+  shoal_raw_t *susp_iobuf;
+  size_t susp_iocap;
 };
 
 struct shoal_caller {
@@ -131,5 +139,12 @@ int64_t eng_table_grow(shoal_table_t *t, uint64_t delta, void *init);
 
 /* store.c: the store's stack, reserved on first use. */
 shoal_err_t eng_store_stack(shoal_store_t *s);
+
+/* memory.c / table.c: create an entity owned by s with the given type
+** (limits checked against the store's limits). */
+shoal_err_t eng_memory_create(shoal_store_t *s, const eng_limits *lim, shoal_memory_t **out,
+                              shoal_diag_t *diag);
+shoal_err_t eng_table_create(shoal_store_t *s, eng_valtype elem, const eng_limits *lim,
+                             void *init, shoal_table_t **out, shoal_diag_t *diag);
 
 #endif
