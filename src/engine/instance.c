@@ -251,7 +251,7 @@ static shoal_err_t instance_alloc(shoal_store_t *s, const shoal_module_t *m,
 
   for (uint32_t i = m->nimported_funcs; i < m->nfuncs; i++) {
     shoal_func_t *f = &inst->own_funcs[i - m->nimported_funcs];
-    f->type = &m->types[m->funcs[i].type_idx];
+    f->type = m->funcs[i].type;   /* canonical: equal types share a pointer */
     f->inst = inst;
     f->code = m->funcs[i].code;
     f->idx = i;

@@ -163,7 +163,10 @@ shoal_func_t *shoal_func_new_host(shoal_store_t *s, const shoal_functype_t *type
   }
   f->own_type.nparams = type->nparams;
   f->own_type.nresults = type->nresults;
-  uint32_t h = 2166136261u;   /* FNV-1a over the type bytes */
+  /* The same hash decode.c gives module types, should anyone compare. */
+  uint32_t h = 2166136261u;
+  h = (h ^ type->nparams) * 16777619u;
+  h = (h ^ type->nresults) * 16777619u;
   for (size_t i = 0; i < n; i++) {
     shoal_valtype_t t = i < type->nparams ? type->params[i] : type->results[i - type->nparams];
     f->own_type.types[i] = (eng_valtype)t;
