@@ -1,0 +1,49 @@
+# shoal: convenience wrapper around CMake. Quick start on a fresh Debian 12:
+#   make demo    install what is missing, build, run examples/fib.wat
+#   make check   install what is missing, build (plain and ASan+UBSan), run every test
+# Other targets: build, fuzz (FUZZ_SECONDS=600), deps, clean.
+
+JOBS ?= 2
+FUZZ_SECONDS ?= 600
+CMAKE ?= cmake
+
+.PHONY: all deps build build-asan check demo fuzz clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	$(CMAKE) --build build -j$(JOBS)
+
+# Debug keeps assert(); -O1 keeps the sanitized spec run fast enough.
+build-asan: deps
+	$(CMAKE) -S . -B build-asan -DSHOAL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
+	  "-DCMAKE_C_FLAGS_DEBUG=-g -O1"
+	$(CMAKE) --build build-asan -j$(JOBS)
+
+# Last line: "N passed, M failed" summed over both builds (scripts/run-tests.sh).
+check: build build-asan
+	@JOBS=$(JOBS) bash scripts/run-tests.sh build build-asan
+
+demo: build
+	./build/shoal run build/examples/fib.wasm --invoke fib 30
+
+# libFuzzer on the module decoder, validator, instantiation and calls, seeded
+# with every module wast2json makes from the non-SIMD spec tests.
+fuzz: deps
+	CC=clang $(CMAKE) -S . -B build-fuzz -DSHOAL_FUZZ=ON -DSHOAL_WERROR=OFF \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	$(CMAKE) --build build-fuzz -j$(JOBS) --target fuzz_module spec_json
+	rm -rf build-fuzz/seeds && mkdir -p build-fuzz/seeds build-fuzz/corpus build-fuzz/crashes
+	find build-fuzz/spec -name '*.wasm' -exec cp -t build-fuzz/seeds {} +
+	@echo "fuzzing for $(FUZZ_SECONDS)s with $$(ls build-fuzz/seeds | wc -l) seeds; new inputs in build-fuzz/corpus, crashes in build-fuzz/crashes"
+	ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ./build-fuzz/tests/fuzz_module -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+	  -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix=build-fuzz/crashes/ \
+	  build-fuzz/corpus build-fuzz/seeds
+
+clean:
+	rm -rf build build-asan build-fuzz
