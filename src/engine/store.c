@@ -95,9 +95,17 @@ void shoal_store_clear_interrupt(shoal_store_t *s) {
 
 void shoal_store_set_fuel(shoal_store_t *s, int64_t fuel) {
   if (!s) return;
+  /* s->budget is the window granted now; s->fuel is what remains beyond
+  ** it (the interpreter's refill moves the next window from fuel to
+  ** budget, and traps when fuel is then empty). */
   s->fuel_on = fuel > 0;
-  s->fuel = fuel > 0 ? fuel : 0;
-  s->budget = s->fuel_on && fuel < STORE_BUDGET_WINDOW ? fuel : STORE_BUDGET_WINDOW;
+  if (s->fuel_on) {
+    s->budget = fuel < STORE_BUDGET_WINDOW ? fuel : STORE_BUDGET_WINDOW;
+    s->fuel = fuel - s->budget;
+  } else {
+    s->fuel = 0;
+    s->budget = STORE_BUDGET_WINDOW;
+  }
 }
 
 void shoal_store_set_data(shoal_store_t *s, void *data) {
