@@ -20,6 +20,7 @@ static inline bool eng_rd_eof(const eng_reader *r) { return r->p >= r->end; }
 #define ENG_RD_ERR(r, code, ...) ENG_ERR((r)->diag, (code), eng_rd_offset(r), __VA_ARGS__)
 
 static inline shoal_err_t eng_rd_u8(eng_reader *r, uint8_t *out) {
+  *out = 0;
   if (eng_unlikely(r->p >= r->end))
     return ENG_RD_ERR(r, SHOAL_ERR_MALFORMED, "unexpected end");
   *out = *r->p++;
@@ -27,6 +28,7 @@ static inline shoal_err_t eng_rd_u8(eng_reader *r, uint8_t *out) {
 }
 
 static inline shoal_err_t eng_rd_bytes(eng_reader *r, size_t n, const uint8_t **out) {
+  *out = NULL;
   if (eng_unlikely((size_t)(r->end - r->p) < n))
     return ENG_RD_ERR(r, SHOAL_ERR_MALFORMED, "unexpected end");
   *out = r->p;
@@ -37,6 +39,7 @@ static inline shoal_err_t eng_rd_bytes(eng_reader *r, size_t n, const uint8_t **
 /* Unsigned LEB128 of at most `bits` bits. */
 static inline shoal_err_t eng_rd_uleb(eng_reader *r, unsigned bits, uint64_t *out) {
   uint64_t v = 0;
+  *out = 0;
   unsigned shift = 0;
   const unsigned maxbytes = (bits + 6) / 7;
   for (unsigned i = 0;; i++) {
@@ -64,6 +67,7 @@ static inline shoal_err_t eng_rd_uleb(eng_reader *r, unsigned bits, uint64_t *ou
 /* Signed LEB128 of at most `bits` bits. */
 static inline shoal_err_t eng_rd_sleb(eng_reader *r, unsigned bits, int64_t *out) {
   uint64_t v = 0;
+  *out = 0;
   unsigned shift = 0;
   const unsigned maxbytes = (bits + 6) / 7;
   uint8_t b;
@@ -96,14 +100,14 @@ static inline shoal_err_t eng_rd_sleb(eng_reader *r, unsigned bits, int64_t *out
 }
 
 static inline shoal_err_t eng_rd_u32(eng_reader *r, uint32_t *out) {
-  uint64_t v;
+  uint64_t v = 0;
   shoal_err_t e = eng_rd_uleb(r, 32, &v);
   *out = (uint32_t)v;
   return e;
 }
 
 static inline shoal_err_t eng_rd_s32(eng_reader *r, int32_t *out) {
-  int64_t v;
+  int64_t v = 0;
   shoal_err_t e = eng_rd_sleb(r, 32, &v);
   *out = (int32_t)v;
   return e;

@@ -81,6 +81,7 @@ typedef struct eng_suspend {
   uint32_t base_depth;            /* frame depth when the outer call began */
   shoal_raw_t *io;                /* where the outermost results go */
   uint32_t nresults;
+  shoal_raw_t *base;              /* the outermost frame: results are read from here */
   shoal_raw_t *raw_results;       /* the embedder's buffer for shoal_func_call_raw */
   shoal_val_t *results;           /* or the typed buffer for shoal_func_call */
   const eng_functype *outer_type;
@@ -93,6 +94,7 @@ struct shoal_store {
 
   /* Execution state */
   shoal_raw_t *stack, *stack_end; /* value stack (reserved with mmap, committed lazily) */
+  shoal_raw_t *stack_top;         /* first free slot while a host function runs (re-entry), else NULL */
   size_t stack_reserved;
   eng_frame *frames;
   uint32_t depth, max_depth;

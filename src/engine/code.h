@@ -1,0 +1,96 @@
+/*
+** code.h: the engine's internal code, which compile.c produces from a
+** validated function body and interp.c runs. Internal to the engine.
+**
+** A function compiles to an array of 32-bit words. An instruction is its
+** handler (an offset from the interpreter's base label, so dispatch is one
+** indirect jump: direct threading) followed by its operands. Operands are
+** frame slots, not stack pushes: every value the function can see — its
+** locals, its constants and each operand-stack position — has a fixed
+** 64-bit slot in the frame, known at compile time. So `i32.add` reads two
+** slots and writes one, and `local.get` emits nothing at all.
+**
+** Frame layout (fp[0] is the first parameter):
+**   [params][locals][operand stack ... max height][constants]
+** The caller leaves the arguments in its own top stack slots and the
+** callee's frame starts there, so arguments are never copied; results are
+** written back to fp[0..nresults), which the caller sees as its stack top.
+** Branch targets are offsets relative to the operand word holding them.
+*/
+#ifndef ENG_CODE_H
+#define ENG_CODE_H
+
+#include "module.h"
+
+/* ORDER OP: the enum, the handler table in interp.c and nothing else. */
+#define ENG_CONTROL_OPS(X)                                                   \
+  X(UNREACHABLE)   /*                          trap                         */ \
+  X(MOV)           /* d s                      fp[d] = fp[s]                */ \
+  X(BR)            /* off                      pc += off                    */ \
+  X(BR_BACK)       /* off                      loop back-edge: check budget */ \
+  X(BR_IF)         /* c off                    if fp[c] jump                */ \
+  X(BR_IF_BACK)    /* c off                                                 */ \
+  X(BR_UNLESS)     /* c off                    if !fp[c] jump               */ \
+  X(BR_TABLE)      /* i n off*(n+1)            jump to off[min(fp[i], n)]    */ \
+  X(CALL)          /* f base                   call funcs[f], frame at base */ \
+  X(CALL_INDIRECT) /* type tbl i base                                       */ \
+  X(RETURN0)       /*                                                       */ \
+  X(RETURN1)       /* s                        fp[0] = fp[s]; return         */ \
+  X(RETURNN)       /* n s                      fp[0..n) = fp[s..s+n); return */ \
+  X(SELECT)        /* d a b c                  fp[d] = fp[c] ? fp[a] : fp[b] */ \
+  X(GLOBAL_GET)    /* d g                                                   */ \
+  X(GLOBAL_SET)    /* g s                                                   */ \
+  X(TABLE_GET)     /* d t i                                                 */ \
+  X(TABLE_SET)     /* t i v                                                 */ \
+  X(TABLE_SIZE)    /* d t                                                   */ \
+  X(TABLE_GROW)    /* d t init n                                            */ \
+  X(TABLE_FILL)    /* t i v n                                               */ \
+  X(TABLE_COPY)    /* dt st d s n                                           */ \
+  X(TABLE_INIT)    /* t seg d s n                                           */ \
+  X(ELEM_DROP)     /* seg                                                   */ \
+  X(REF_FUNC)      /* d f                                                   */ \
+  X(MEMORY_SIZE)   /* d                                                     */ \
+  X(MEMORY_GROW)   /* d n                                                   */ \
+  X(MEMORY_FILL)   /* d v n                                                 */ \
+  X(MEMORY_COPY)   /* d s n                                                 */ \
+  X(MEMORY_INIT)   /* seg d s n                                             */ \
+  X(DATA_DROP)     /* seg                                                   */
+
+typedef enum eng_op {
+#define X(name) ENG_OP_##name,
+  ENG_CONTROL_OPS(X)
+#undef X
+  /* numeric: d a (unary) or d a b (binary) */
+#define UN(name, ...) ENG_OP_##name,
+#define BI(name, ...) ENG_OP_##name,
+#define TU(name, ...) ENG_OP_##name,
+#define TB(name, ...) ENG_OP_##name,
+#include "opcodes.def"
+#undef UN
+#undef BI
+#undef TU
+#undef TB
+  /* loads: d addr offset; stores: addr v offset */
+#define LOAD(name, ...) ENG_OP_##name,
+#define STORE(name, ...) ENG_OP_##name,
+#include "memops.def"
+#undef LOAD
+#undef STORE
+  ENG_OP__COUNT
+} eng_op;
+
+struct eng_code {
+  uint32_t *words;          /* the instructions */
+  uint32_t nwords;
+  uint32_t nparams, nlocals;/* nlocals includes the parameters */
+  uint32_t nresults;
+  uint32_t frame_slots;     /* the whole frame, constants included */
+  uint32_t const_base;      /* first constant slot */
+  uint32_t nconsts;
+  uint64_t *consts;         /* copied to fp[const_base..] on entry */
+};
+
+/* Handler offsets, indexed by eng_op; filled by interp.c on first use. */
+const int32_t *eng_interp_handlers(void);
+
+#endif

@@ -1,0 +1,651 @@
+/*
+** interp.c: runs slot code (see code.h). One function, direct-threaded:
+** each handler ends by jumping straight to the next one's address.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "code.h"
+#include "runtime.h"
+
+/* {=====================================================================
+** Numeric helpers the opcode table's expressions use
+** ===================================================================== */
+static inline uint32_t eng_rotl32(uint32_t a, uint32_t b) { b &= 31; return (a << b) | (a >> ((32 - b) & 31)); }
+static inline uint32_t eng_rotr32(uint32_t a, uint32_t b) { b &= 31; return (a >> b) | (a << ((32 - b) & 31)); }
+static inline uint64_t eng_rotl64(uint64_t a, uint64_t b) { b &= 63; return (a << b) | (a >> ((64 - b) & 63)); }
+static inline uint64_t eng_rotr64(uint64_t a, uint64_t b) { b &= 63; return (a >> b) | (a << ((64 - b) & 63)); }
+
+/* WebAssembly min/max: NaN if either is NaN, and -0 < +0. Adding NaNs
+** yields a quiet NaN, which is what the specification allows. */
+static inline float eng_fminf(float a, float b) {
+  if (a != a || b != b) return a + b;
+  if (a == b) return signbit(a) ? a : b;
+  return a < b ? a : b;
+}
+static inline float eng_fmaxf(float a, float b) {
+  if (a != a || b != b) return a + b;
+  if (a == b) return signbit(a) ? b : a;
+  return a > b ? a : b;
+}
+static inline double eng_fmin(double a, double b) {
+  if (a != a || b != b) return a + b;
+  if (a == b) return signbit(a) ? a : b;
+  return a < b ? a : b;
+}
+static inline double eng_fmax(double a, double b) {
+  if (a != a || b != b) return a + b;
+  if (a == b) return signbit(a) ? b : a;
+  return a > b ? a : b;
+}
+
+static inline int32_t eng_sat_s32(double a) {
+  if (a != a) return 0;
+  if (a <= -2147483648.0) return INT32_MIN;
+  if (a >= 2147483648.0) return INT32_MAX;
+  return (int32_t)a;
+}
+static inline uint32_t eng_sat_u32(double a) {
+  if (a != a || a <= -1.0) return 0;
+  if (a >= 4294967296.0) return UINT32_MAX;
+  return (uint32_t)a;
+}
+static inline int64_t eng_sat_s64(double a) {
+  if (a != a) return 0;
+  if (a < -9223372036854775808.0) return INT64_MIN;
+  if (a >= 9223372036854775808.0) return INT64_MAX;
+  return (int64_t)a;
+}
+static inline uint64_t eng_sat_u64(double a) {
+  if (a != a || a <= -1.0) return 0;
+  if (a >= 18446744073709551616.0) return UINT64_MAX;
+  return (uint64_t)a;
+}
+
+static inline float bits_f32(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
+static inline double bits_f64(uint64_t b) { double d; memcpy(&d, &b, 8); return d; }
+static inline uint32_t f32_bits(float f) { uint32_t b; memcpy(&b, &f, 4); return b; }
+static inline uint64_t f64_bits(double d) { uint64_t b; memcpy(&b, &d, 8); return b; }
+
+typedef uint32_t CT_u32;
+typedef int32_t CT_s32;
+typedef uint64_t CT_u64;
+typedef int64_t CT_s64;
+typedef float CT_f32;
+typedef double CT_f64;
+#define RD_u32(x) ((uint32_t)(x))
+#define RD_s32(x) ((int32_t)(uint32_t)(x))
+#define RD_u64(x) ((uint64_t)(x))
+#define RD_s64(x) ((int64_t)(x))
+#define RD_f32(x) bits_f32((uint32_t)(x))
+#define RD_f64(x) bits_f64(x)
+#define WR_u32(v) ((uint64_t)(uint32_t)(v))
+#define WR_u64(v) ((uint64_t)(v))
+#define WR_f32(v) ((uint64_t)f32_bits(v))
+#define WR_f64(v) f64_bits(v)
+/* }===================================================================== */
+
+#define BUDGET_CHUNK (1 << 20)
+
+/* Refills the back-edge budget; notices interrupts and fuel. */
+static shoal_err_t budget_refill(shoal_store_t *s, int64_t *budget) {
+  if (atomic_load_explicit(&s->interrupt, memory_order_relaxed)) return SHOAL_ERR_TRAP_INTERRUPT;
+  if (s->fuel_on) {
+    if (s->fuel <= 0) return SHOAL_ERR_TRAP_FUEL;
+    int64_t grant = s->fuel < BUDGET_CHUNK ? s->fuel : BUDGET_CHUNK;
+    s->fuel -= grant;
+    *budget = grant;
+  } else {
+    *budget = BUDGET_CHUNK;
+  }
+  return SHOAL_ERR_OK;
+}
+
+static void append_frame(char *buf, size_t cap, size_t *len, unsigned n, const shoal_func_t *f) {
+  if (*len >= cap - 1) return;
+  const char *name = NULL;
+  if (f->inst && f->inst->module->func_names && f->idx < f->inst->module->nfuncs)
+    name = f->inst->module->func_names[f->idx];
+  int w;
+  if (!f->inst)
+    w = snprintf(buf + *len, cap - *len, "  #%u <host function>\n", n);
+  else if (name)
+    w = snprintf(buf + *len, cap - *len, "  #%u %s (func %u)\n", n, name, f->idx);
+  else
+    w = snprintf(buf + *len, cap - *len, "  #%u func %u\n", n, f->idx);
+  if (w > 0) *len += (size_t)w < cap - *len ? (size_t)w : cap - *len - 1;
+}
+
+/* Fills diag for a trap: message (unless a host function set one) and a
+** backtrace, innermost first. */
+static void trap_diag(shoal_store_t *s, shoal_err_t err, shoal_func_t *func, uint32_t depth,
+                      uint32_t base_depth, shoal_diag_t *diag) {
+  if (!diag) return;
+  bool keep_msg = (err == SHOAL_ERR_TRAP_HOST || err == SHOAL_ERR_EXIT) && diag->code == err;
+  diag->code = err;
+  if (!keep_msg) snprintf(diag->message, sizeof diag->message, "%s", shoal_err_message(err));
+  diag->offset = -1;
+  diag->func = func && func->inst ? (int64_t)func->idx : -1;
+  diag->c_file = __FILE__;
+  diag->c_line = __LINE__;
+  if (err == SHOAL_ERR_EXIT) diag->exit_code = s->exit_code;
+  size_t len = 0;
+  diag->trace[0] = 0;
+  unsigned n = 0;
+  if (func) append_frame(diag->trace, sizeof diag->trace, &len, n++, func);
+  for (uint32_t d = depth; d-- > base_depth;)
+    append_frame(diag->trace, sizeof diag->trace, &len, n++, s->frames[d].func);
+}
+
+/* The interpreter. Runs from pc in frame fp of func until the frame at
+** base_depth returns. With handlers_out set, only hands out the handler
+** table (label offsets exist only inside this function). */
+static shoal_err_t run(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, const uint32_t *pc,
+                       uint32_t base_depth, shoal_diag_t *diag, const int32_t **handlers_out) {
+#define H(name) (int32_t)((const char *)&&L_##name - (const char *)&&L_UNREACHABLE),
+  static const int32_t handlers[] = {
+#define X(name) H(name)
+    ENG_CONTROL_OPS(X)
+#undef X
+#define UN(name, ...) H(name)
+#define BI(name, ...) H(name)
+#define TU(name, ...) H(name)
+#define TB(name, ...) H(name)
+#include "opcodes.def"
+#undef UN
+#undef BI
+#undef TU
+#undef TB
+#define LOAD(name, ...) H(name)
+#define STORE(name, ...) H(name)
+#include "memops.def"
+#undef LOAD
+#undef STORE
+  };
+#undef H
+  if (handlers_out) {
+    *handlers_out = handlers;
+    return SHOAL_ERR_OK;
+  }
+
+  shoal_instance_t *inst = func->inst;
+  shoal_memory_t *mem = inst->mem0;
+  uint8_t *mb = mem ? mem->base : NULL;
+  uint64_t ms = mem ? mem->size : 0;
+  eng_frame *frames = s->frames;
+  uint32_t depth = s->depth;
+  const uint32_t max_depth = s->max_depth;
+  shoal_raw_t *const stack_end = s->stack_end;
+  int64_t budget = s->budget;
+  shoal_err_t err = SHOAL_ERR_OK;
+  shoal_func_t *callee;
+  shoal_raw_t *nfp;
+  const uint32_t *ipc;
+
+#define NEXT() goto *(const void *)((const char *)&&L_UNREACHABLE + (int32_t)pc[0])
+#define TRAP(code) do { err = SHOAL_ERR_##code; goto trap; } while (0)
+#define SLOT(i) fp[pc[i]]
+#define RELOAD_MEM() do { mem = inst->mem0; mb = mem ? mem->base : NULL; ms = mem ? mem->size : 0; } while (0)
+
+  NEXT();
+
+  /* {=================================================================
+  ** Control
+  ** ================================================================= */
+L_UNREACHABLE:
+  TRAP(TRAP_UNREACHABLE);
+L_MOV:
+  SLOT(1) = SLOT(2);
+  pc += 3;
+  NEXT();
+L_BR:
+  pc += 1 + (int32_t)pc[1];
+  NEXT();
+L_BR_BACK:
+  if (eng_unlikely(--budget <= 0)) {
+    err = budget_refill(s, &budget);
+    if (err) goto trap;
+  }
+  pc += 1 + (int32_t)pc[1];
+  NEXT();
+L_BR_IF:
+  if ((uint32_t)SLOT(1)) pc += 2 + (int32_t)pc[2];
+  else pc += 3;
+  NEXT();
+L_BR_IF_BACK:
+  if ((uint32_t)SLOT(1)) {
+    if (eng_unlikely(--budget <= 0)) {
+      err = budget_refill(s, &budget);
+      if (err) goto trap;
+    }
+    pc += 2 + (int32_t)pc[2];
+  } else {
+    pc += 3;
+  }
+  NEXT();
+L_BR_UNLESS:
+  if (!(uint32_t)SLOT(1)) pc += 2 + (int32_t)pc[2];
+  else pc += 3;
+  NEXT();
+L_BR_TABLE: {
+  uint32_t i = (uint32_t)SLOT(1), n = pc[2];
+  if (i > n) i = n;
+  pc += 3 + i + (int32_t)pc[3 + i];
+  NEXT();
+}
+L_CALL:
+  callee = inst->funcs[pc[1]];
+  nfp = fp + pc[2];
+  ipc = pc;
+  pc += 3;
+  goto do_call;
+L_CALL_INDIRECT: {
+  shoal_table_t *t = inst->tables[pc[2]];
+  uint32_t i = (uint32_t)SLOT(3);
+  if (eng_unlikely(i >= t->size)) TRAP(TRAP_UNDEFINED_ELEM);
+  callee = (shoal_func_t *)t->elems[i];
+  if (eng_unlikely(!callee)) TRAP(TRAP_UNINIT_ELEM);
+  const eng_functype *want = &inst->module->types[pc[1]];
+  if (eng_unlikely(callee->type != want && !eng_functype_eq(callee->type, want)))
+    TRAP(TRAP_INDIRECT_TYPE);
+  nfp = fp + pc[4];
+  ipc = pc;
+  pc += 5;
+  goto do_call;
+}
+do_call:
+  if (eng_likely(callee->code != NULL)) {
+    const eng_code *cd = callee->code;
+    if (eng_unlikely(depth >= max_depth || nfp + cd->frame_slots > stack_end)) TRAP(TRAP_STACK);
+    if (eng_unlikely(--budget <= 0)) {
+      err = budget_refill(s, &budget);
+      if (err) goto trap;
+    }
+    frames[depth].ret_pc = pc;
+    frames[depth].fp = fp;
+    frames[depth].func = func;
+    depth++;
+    if (cd->nlocals > cd->nparams)
+      memset(nfp + cd->nparams, 0, (size_t)(cd->nlocals - cd->nparams) * sizeof *nfp);
+    if (cd->nconsts) memcpy(nfp + cd->const_base, cd->consts, (size_t)cd->nconsts * sizeof *nfp);
+    fp = nfp;
+    func = callee;
+    pc = cd->words;
+    if (callee->inst != inst) {
+      inst = callee->inst;
+      RELOAD_MEM();
+    }
+    NEXT();
+  } else {
+    /* A host function: arguments and results in place at nfp. */
+    shoal_caller_t caller = {s, inst, diag};
+    shoal_raw_t *saved_top = s->stack_top;
+    uint32_t np = callee->type->nparams, nr = callee->type->nresults;
+    s->stack_top = nfp + (np > nr ? np : nr);
+    s->depth = depth;
+    s->budget = budget;
+    if (diag) diag->code = SHOAL_ERR_OK;
+    err = callee->host(&caller, callee->env, nfp);
+    s->stack_top = saved_top;
+    budget = s->budget;
+    if (eng_unlikely(err != SHOAL_ERR_OK)) {
+      if (err == SHOAL_ERR_SUSPENDED) {
+        if (saved_top != NULL) {
+          /* a nested execution cannot park the outer host frame */
+          err = SHOAL_ERR_TRAP_HOST;
+          if (diag) {
+            diag->code = err;
+            snprintf(diag->message, sizeof diag->message, "cannot suspend inside a nested call");
+          }
+          goto trap;
+        }
+        s->susp.active = true;
+        s->susp.pc = ipc;
+        s->susp.fp = fp;
+        s->susp.func = func;
+        s->susp.base_depth = base_depth;
+        s->depth = depth;
+        return SHOAL_ERR_SUSPENDED;
+      }
+      if (err != SHOAL_ERR_EXIT && !shoal_err_is_trap(err)) err = SHOAL_ERR_TRAP_HOST;
+      goto trap;
+    }
+    if (mem) ms = mem->size;
+    NEXT();
+  }
+L_RETURN0:
+  goto do_return;
+L_RETURN1:
+  fp[0] = SLOT(1);
+  goto do_return;
+L_RETURNN: {
+  uint32_t n = pc[1];
+  const shoal_raw_t *src = fp + pc[2];
+  for (uint32_t i = 0; i < n; i++) fp[i] = src[i];
+  goto do_return;
+}
+do_return:
+  if (eng_unlikely(depth == base_depth)) goto done;
+  depth--;
+  pc = frames[depth].ret_pc;
+  fp = frames[depth].fp;
+  func = frames[depth].func;
+  if (func->inst != inst) {
+    inst = func->inst;
+    RELOAD_MEM();
+  } else if (mem) {
+    ms = mem->size;            /* the callee may have grown it */
+  }
+  NEXT();
+L_SELECT:
+  SLOT(1) = (uint32_t)SLOT(4) ? SLOT(2) : SLOT(3);
+  pc += 5;
+  NEXT();
+L_GLOBAL_GET:
+  SLOT(1) = inst->globals[pc[2]]->val;
+  pc += 3;
+  NEXT();
+L_GLOBAL_SET:
+  inst->globals[pc[1]]->val = SLOT(2);
+  pc += 3;
+  NEXT();
+  /* }================================================================= */
+
+  /* {=================================================================
+  ** Tables and references
+  ** ================================================================= */
+L_TABLE_GET: {
+  shoal_table_t *t = inst->tables[pc[2]];
+  uint32_t i = (uint32_t)SLOT(3);
+  if (eng_unlikely(i >= t->size)) TRAP(TRAP_TABLE_OOB);
+  SLOT(1) = (shoal_raw_t)(uintptr_t)t->elems[i];
+  pc += 4;
+  NEXT();
+}
+L_TABLE_SET: {
+  shoal_table_t *t = inst->tables[pc[1]];
+  uint32_t i = (uint32_t)SLOT(2);
+  if (eng_unlikely(i >= t->size)) TRAP(TRAP_TABLE_OOB);
+  t->elems[i] = (void *)(uintptr_t)SLOT(3);
+  pc += 4;
+  NEXT();
+}
+L_TABLE_SIZE:
+  SLOT(1) = inst->tables[pc[2]]->size;
+  pc += 3;
+  NEXT();
+L_TABLE_GROW: {
+  shoal_table_t *t = inst->tables[pc[2]];
+  int64_t r = eng_table_grow(t, (uint32_t)SLOT(4), (void *)(uintptr_t)SLOT(3));
+  SLOT(1) = (uint32_t)r;
+  pc += 5;
+  NEXT();
+}
+L_TABLE_FILL: {
+  shoal_table_t *t = inst->tables[pc[1]];
+  uint64_t i = (uint32_t)SLOT(2), n = (uint32_t)SLOT(4);
+  void *v = (void *)(uintptr_t)SLOT(3);
+  if (eng_unlikely(i + n > t->size)) TRAP(TRAP_TABLE_OOB);
+  for (uint64_t k = 0; k < n; k++) t->elems[i + k] = v;
+  pc += 5;
+  NEXT();
+}
+L_TABLE_COPY: {
+  shoal_table_t *dt = inst->tables[pc[1]], *st = inst->tables[pc[2]];
+  uint64_t d = (uint32_t)SLOT(3), sr = (uint32_t)SLOT(4), n = (uint32_t)SLOT(5);
+  if (eng_unlikely(d + n > dt->size || sr + n > st->size)) TRAP(TRAP_TABLE_OOB);
+  if (n) memmove(dt->elems + d, st->elems + sr, (size_t)n * sizeof *dt->elems);
+  pc += 6;
+  NEXT();
+}
+L_TABLE_INIT: {
+  shoal_table_t *t = inst->tables[pc[1]];
+  const eng_elem *seg = &inst->module->elems[pc[2]];
+  uint64_t d = (uint32_t)SLOT(3), sr = (uint32_t)SLOT(4), n = (uint32_t)SLOT(5);
+  uint64_t seglen = inst->elem_dropped[pc[2]] ? 0 : seg->count;
+  if (eng_unlikely(sr + n > seglen || d + n > t->size)) TRAP(TRAP_TABLE_OOB);
+  for (uint64_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_item(inst, seg, (uint32_t)(sr + k));
+  pc += 6;
+  NEXT();
+}
+L_ELEM_DROP:
+  inst->elem_dropped[pc[1]] = 1;
+  pc += 2;
+  NEXT();
+L_REF_FUNC:
+  SLOT(1) = (shoal_raw_t)(uintptr_t)inst->funcs[pc[2]];
+  pc += 3;
+  NEXT();
+  /* }================================================================= */
+
+  /* {=================================================================
+  ** Memory
+  ** ================================================================= */
+L_MEMORY_SIZE:
+  SLOT(1) = (uint32_t)mem->pages;
+  pc += 2;
+  NEXT();
+L_MEMORY_GROW: {
+  int64_t r = eng_memory_grow(mem, (uint32_t)SLOT(2));
+  SLOT(1) = (uint32_t)r;
+  ms = mem->size;
+  pc += 3;
+  NEXT();
+}
+L_MEMORY_FILL: {
+  uint64_t d = (uint32_t)SLOT(1), n = (uint32_t)SLOT(3);
+  if (eng_unlikely(d + n > ms)) TRAP(TRAP_MEM_OOB);
+  if (n) memset(mb + d, (int)(uint8_t)SLOT(2), (size_t)n);
+  pc += 4;
+  NEXT();
+}
+L_MEMORY_COPY: {
+  uint64_t d = (uint32_t)SLOT(1), sr = (uint32_t)SLOT(2), n = (uint32_t)SLOT(3);
+  if (eng_unlikely(d + n > ms || sr + n > ms)) TRAP(TRAP_MEM_OOB);
+  if (n) memmove(mb + d, mb + sr, (size_t)n);
+  pc += 4;
+  NEXT();
+}
+L_MEMORY_INIT: {
+  const eng_data *seg = &inst->module->datas[pc[1]];
+  uint64_t d = (uint32_t)SLOT(2), sr = (uint32_t)SLOT(3), n = (uint32_t)SLOT(4);
+  uint64_t seglen = inst->data_dropped[pc[1]] ? 0 : seg->len;
+  if (eng_unlikely(sr + n > seglen || d + n > ms)) TRAP(TRAP_MEM_OOB);
+  if (n) memcpy(mb + d, seg->bytes + sr, (size_t)n);
+  pc += 5;
+  NEXT();
+}
+L_DATA_DROP:
+  inst->data_dropped[pc[1]] = 1;
+  pc += 2;
+  NEXT();
+
+#define LOAD(name, code, vt, mt, lg, conv)                              \
+  L_##name: {                                                           \
+    uint64_t ea = (uint64_t)(uint32_t)SLOT(2) + pc[3];                  \
+    if (eng_unlikely(ea + sizeof(mt) > ms)) TRAP(TRAP_MEM_OOB);         \
+    mt v;                                                               \
+    memcpy(&v, mb + ea, sizeof v);                                      \
+    SLOT(1) = conv;                                                     \
+    pc += 4;                                                            \
+    NEXT();                                                             \
+  }
+#define STORE(name, code, vt, mt, lg)                                   \
+  L_##name: {                                                           \
+    uint64_t ea = (uint64_t)(uint32_t)SLOT(1) + pc[3];                  \
+    if (eng_unlikely(ea + sizeof(mt) > ms)) TRAP(TRAP_MEM_OOB);         \
+    mt v = (mt)SLOT(2);                                                 \
+    memcpy(mb + ea, &v, sizeof v);                                      \
+    pc += 4;                                                            \
+    NEXT();                                                             \
+  }
+#include "memops.def"
+#undef LOAD
+#undef STORE
+  /* }================================================================= */
+
+  /* {=================================================================
+  ** Numerics: one handler per opcodes.def row
+  ** ================================================================= */
+#define UN(name, code, vi, vo, ci, co, expr)                            \
+  L_##name: {                                                           \
+    CT_##ci a = RD_##ci(SLOT(2));                                       \
+    SLOT(1) = WR_##co(expr);                                            \
+    pc += 3;                                                            \
+    NEXT();                                                             \
+  }
+#define BI(name, code, vi, vo, ci, co, expr)                            \
+  L_##name: {                                                           \
+    CT_##ci a = RD_##ci(SLOT(2));                                       \
+    CT_##ci b = RD_##ci(SLOT(3));                                       \
+    SLOT(1) = WR_##co(expr);                                            \
+    pc += 4;                                                            \
+    NEXT();                                                             \
+  }
+#define TU(name, ...)
+#define TB(name, ...)
+#include "opcodes.def"
+#undef UN
+#undef BI
+#undef TU
+#undef TB
+
+#define DIVOP(name, ct, rd, wr, minv, expr_div)                         \
+  L_##name: {                                                           \
+    ct a = rd(SLOT(2)), b = rd(SLOT(3));                                \
+    if (eng_unlikely(b == 0)) TRAP(TRAP_DIV_ZERO);                      \
+    expr_div;                                                           \
+    pc += 4;                                                            \
+    NEXT();                                                             \
+  }
+  DIVOP(I32_DIV_S, int32_t, RD_s32, WR_u32, INT32_MIN,
+        if (eng_unlikely(a == INT32_MIN && b == -1)) TRAP(TRAP_INT_OVERFLOW);
+        SLOT(1) = WR_u32(a / b))
+  DIVOP(I32_DIV_U, uint32_t, RD_u32, WR_u32, 0, SLOT(1) = WR_u32(a / b))
+  DIVOP(I32_REM_S, int32_t, RD_s32, WR_u32, 0, SLOT(1) = WR_u32(b == -1 ? 0 : a % b))
+  DIVOP(I32_REM_U, uint32_t, RD_u32, WR_u32, 0, SLOT(1) = WR_u32(a % b))
+  DIVOP(I64_DIV_S, int64_t, RD_s64, WR_u64, INT64_MIN,
+        if (eng_unlikely(a == INT64_MIN && b == -1)) TRAP(TRAP_INT_OVERFLOW);
+        SLOT(1) = WR_u64(a / b))
+  DIVOP(I64_DIV_U, uint64_t, RD_u64, WR_u64, 0, SLOT(1) = WR_u64(a / b))
+  DIVOP(I64_REM_S, int64_t, RD_s64, WR_u64, 0, SLOT(1) = WR_u64(b == -1 ? 0 : a % b))
+  DIVOP(I64_REM_U, uint64_t, RD_u64, WR_u64, 0, SLOT(1) = WR_u64(a % b))
+#undef DIVOP
+
+  /* Trapping truncation: in range iff lo < a < hi (both exclusive, chosen
+  ** so the integral part fits). */
+#define TRUNC(name, rd, lo, hi, it, wr)                                 \
+  L_##name: {                                                           \
+    __typeof__(rd(0)) a = rd(SLOT(2));                                  \
+    if (eng_unlikely(a != a)) TRAP(TRAP_INVALID_CONV);                  \
+    if (eng_unlikely(!(a > lo && a < hi))) TRAP(TRAP_INT_OVERFLOW);     \
+    SLOT(1) = wr((it)a);                                                \
+    pc += 3;                                                            \
+    NEXT();                                                             \
+  }
+  TRUNC(I32_TRUNC_F32_S, RD_f32, -2147483904.0f, 2147483648.0f, int32_t, WR_u32)
+  TRUNC(I32_TRUNC_F32_U, RD_f32, -1.0f, 4294967296.0f, uint32_t, WR_u32)
+  TRUNC(I32_TRUNC_F64_S, RD_f64, -2147483649.0, 2147483648.0, int32_t, WR_u32)
+  TRUNC(I32_TRUNC_F64_U, RD_f64, -1.0, 4294967296.0, uint32_t, WR_u32)
+  TRUNC(I64_TRUNC_F32_S, RD_f32, -9223373136366403584.0f, 9223372036854775808.0f, int64_t, WR_u64)
+  TRUNC(I64_TRUNC_F32_U, RD_f32, -1.0f, 18446744073709551616.0f, uint64_t, WR_u64)
+  TRUNC(I64_TRUNC_F64_S, RD_f64, -9223372036854777856.0, 9223372036854775808.0, int64_t, WR_u64)
+  TRUNC(I64_TRUNC_F64_U, RD_f64, -1.0, 18446744073709551616.0, uint64_t, WR_u64)
+#undef TRUNC
+  /* }================================================================= */
+
+trap:
+  s->depth = base_depth;
+  s->budget = budget;
+  trap_diag(s, err, func, depth, base_depth, diag);
+  return err;
+done:
+  s->depth = depth;
+  s->budget = budget;
+  return SHOAL_ERR_OK;
+#undef NEXT
+#undef TRAP
+#undef SLOT
+#undef RELOAD_MEM
+}
+
+const int32_t *eng_interp_handlers(void) {
+  /* The table is static in run(); any thread computes the same pointer. */
+  static _Atomic(const int32_t *) table;
+  const int32_t *t = atomic_load_explicit(&table, memory_order_relaxed);
+  if (!t) {
+    run(NULL, NULL, NULL, NULL, 0, NULL, &t);
+    atomic_store_explicit(&table, t, memory_order_relaxed);
+  }
+  return t;
+}
+
+/* Sets up the frame for f at base (arguments already there). */
+static shoal_err_t enter(shoal_store_t *s, shoal_func_t *f, shoal_raw_t *base, shoal_diag_t *diag) {
+  const eng_code *cd = f->code;
+  if (base + cd->frame_slots > s->stack_end || s->depth >= s->max_depth) {
+    trap_diag(s, SHOAL_ERR_TRAP_STACK, f, s->depth, s->depth, diag);
+    return SHOAL_ERR_TRAP_STACK;
+  }
+  if (cd->nlocals > cd->nparams)
+    memset(base + cd->nparams, 0, (size_t)(cd->nlocals - cd->nparams) * sizeof *base);
+  if (cd->nconsts) memcpy(base + cd->const_base, cd->consts, (size_t)cd->nconsts * sizeof *base);
+  return SHOAL_ERR_OK;
+}
+
+shoal_err_t eng_invoke(shoal_store_t *s, shoal_func_t *f, shoal_raw_t *io, shoal_diag_t *diag) {
+  shoal_err_t err;
+  if (!s->frames && (err = eng_store_stack(s)) != SHOAL_ERR_OK) return err;
+  if (s->susp.active && !s->stack_top)
+    return ENG_ERR(diag, SHOAL_ERR_ARG, -1, "the store has a suspended execution: resume or cancel it first");
+  const eng_functype *ft = f->type;
+  if (!f->code) {
+    shoal_caller_t caller = {s, NULL, diag};
+    if (diag) diag->code = SHOAL_ERR_OK;
+    err = f->host(&caller, f->env, io);
+    if (err && err != SHOAL_ERR_SUSPENDED) trap_diag(s, err, f, s->depth, s->depth, diag);
+    return err;
+  }
+  shoal_raw_t *base = s->stack_top ? s->stack_top : s->stack;
+  if (base + ft->nparams > s->stack_end) {
+    trap_diag(s, SHOAL_ERR_TRAP_STACK, f, s->depth, s->depth, diag);
+    return SHOAL_ERR_TRAP_STACK;
+  }
+  memcpy(base, io, (size_t)ft->nparams * sizeof *io);
+  if ((err = enter(s, f, base, diag)) != SHOAL_ERR_OK) return err;
+  if (s->budget <= 0 && (err = budget_refill(s, &s->budget)) != SHOAL_ERR_OK) {
+    trap_diag(s, err, f, s->depth, s->depth, diag);
+    return err;
+  }
+  uint32_t depth0 = s->depth;
+  err = run(s, f, base, f->code->words, depth0, diag, NULL);
+  if (err == SHOAL_ERR_OK) {
+    memcpy(io, base, (size_t)ft->nresults * sizeof *io);
+  } else if (err == SHOAL_ERR_SUSPENDED) {
+    s->susp.base = base;
+    s->susp.io = io;
+    s->susp.nresults = ft->nresults;
+    s->susp.outer_type = ft;
+  } else {
+    s->depth = depth0;
+  }
+  return err;
+}
+
+shoal_err_t eng_resume(shoal_store_t *s, shoal_diag_t *diag) {
+  if (!s->susp.active) return ENG_ERR(diag, SHOAL_ERR_ARG, -1, "nothing to resume");
+  eng_suspend sp = s->susp;
+  s->susp.active = false;
+  shoal_err_t err = run(s, sp.func, sp.fp, sp.pc, sp.base_depth, diag, NULL);
+  if (err == SHOAL_ERR_OK) {
+    memcpy(sp.io, sp.base, (size_t)sp.nresults * sizeof *sp.io);
+  } else if (err == SHOAL_ERR_SUSPENDED) {
+    s->susp.base = sp.base;
+    s->susp.io = sp.io;
+    s->susp.nresults = sp.nresults;
+    s->susp.outer_type = sp.outer_type;
+  } else {
+    s->depth = sp.base_depth;
+  }
+  return err;
+}
