@@ -34,7 +34,7 @@ demo: build
 # libFuzzer on the module decoder, validator, instantiation and calls, seeded
 # with every module wast2json makes from the non-SIMD spec tests.
 fuzz: deps
-	CC=clang $(CMAKE) -S . -B build-fuzz -DSHOAL_FUZZ=ON -DSHOAL_WERROR=OFF \
+	$(CMAKE) -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSHOAL_FUZZ=ON -DSHOAL_WERROR=OFF \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	$(CMAKE) --build build-fuzz -j$(JOBS) --target fuzz_module spec_json
 	rm -rf build-fuzz/seeds && mkdir -p build-fuzz/seeds build-fuzz/corpus build-fuzz/crashes
