@@ -490,7 +490,8 @@ static shoal_err_t sec_table(dec *d, eng_reader *r) {
 static shoal_err_t sec_mem(dec *d, eng_reader *r) {
   shoal_module_t *m = d->m;
   uint32_t n;
-  /* Only one memory is valid, but more must still decode. */
+  /* Only one memory is valid, but more must still decode; the table limit
+  ** keeps the array small. */
   CK(rd_count(r, ENG_MAX_TABLES, "memories", &n));
   CK(grow(r, (void **)&m->mems, m->nmems, n, sizeof *m->mems));
   for (uint32_t i = 0; i < n; i++) {
@@ -773,7 +774,7 @@ static shoal_err_t parse_names(dec *d) {
     last_id = id;
     eng_reader s = { m->bytes, sub, sub + size, NULL };
     const uint8_t *name;
-    uint32_t len, count, prev = 0;
+    uint32_t len, count;
     if (id == 0) {
       if (rd_name(&s, &name, &len)) goto bad;
       if (!(m->module_name = dup_name(name, len))) goto nomem;
@@ -783,9 +784,9 @@ static shoal_err_t parse_names(dec *d) {
       for (uint32_t i = 0; i < count; i++) {
         uint32_t idx;
         if (eng_rd_u32(&s, &idx) || rd_name(&s, &name, &len)) goto bad;
-        /* Indices must be strictly increasing, hence in range and unique. */
-        if ((i > 0 && idx <= prev) || idx >= m->nfuncs) goto bad;
-        prev = idx;
+        /* Out-of-order, repeated or unknown indices break the format, but
+        ** only that entry is dropped: the others still help backtraces. */
+        if (idx >= m->nfuncs || m->func_names[idx]) continue;
         if (!(m->func_names[idx] = dup_name(name, len))) goto nomem;
       }
     } else {
