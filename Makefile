@@ -7,7 +7,7 @@ JOBS ?= 2
 FUZZ_SECONDS ?= 600
 CMAKE ?= cmake
 
-.PHONY: all deps build build-asan check demo fuzz clean
+.PHONY: all deps build build-asan check clean-summary demo fuzz clean
 
 all: build
 
@@ -24,9 +24,13 @@ build-asan: deps
 	  "-DCMAKE_C_FLAGS_DEBUG=-g -O1"
 	$(CMAKE) --build build-asan -j$(JOBS)
 
-# Last line: "N passed, M failed" summed over both builds (scripts/run-tests.sh).
-check: build build-asan
-	@JOBS=$(JOBS) bash scripts/run-tests.sh build build-asan
+# Last line: "N passed, M failed" summed over both builds (scripts/run-tests.sh),
+# also kept in build/test-summary.txt (on failure make adds its own error line).
+check: clean-summary build build-asan
+	@JOBS=$(JOBS) SUMMARY_FILE=build/test-summary.txt bash scripts/run-tests.sh build build-asan
+
+clean-summary:
+	@rm -f build/test-summary.txt
 
 demo: build
 	./build/shoal run build/examples/fib.wasm --invoke fib 30

@@ -6,8 +6,9 @@
 # with those numbers; any other test counts as one passed or failed. A test
 # that ctest failed counts at least one failure. The SIMD spec files, which
 # ctest does not run, are reported as skipped (BUILD/spec/skipped.txt).
-# The last line printed is "N passed, M failed" over all builds; the exit
-# status is non-zero if anything failed.
+# The last line printed is "N passed, M failed" over all builds (also
+# written to $SUMMARY_FILE if set); the exit status is non-zero if anything
+# failed.
 set -uo pipefail
 
 JOBS=${JOBS:-2}
@@ -67,4 +68,5 @@ echo "== summary (spec: assertions per .wast file; other tests: their own counts
 for line in "${summaries[@]}"; do echo "$line"; done
 [ $total_f -eq 0 ] || rc=1
 echo "$total_p passed, $total_f failed"
+[ -z "${SUMMARY_FILE:-}" ] || echo "$total_p passed, $total_f failed" > "$SUMMARY_FILE"
 exit $rc
