@@ -37,7 +37,8 @@ typedef struct script {
   const char *path; /* as given on the command line */
   char *dir;        /* module files are relative to it */
   bool verbose;
-  bool nul_map;     /* see json_load: U+10FFFE in strings stands for NUL */
+  bool nul_map;     /* see json_load: sentinel in strings stands for NUL */
+  char sentinel[5]; /* its UTF-8 */
   counts_t *counts;
   const char *cmd;  /* type of the command being run, for messages */
   shoal_store_t *store;
@@ -98,16 +99,24 @@ static shoal_err_t diag_set(shoal_diag_t *d, shoal_err_t code, const char *fmt, 
 
 /* cJSON keeps strings NUL-terminated, so a "\u0000" in an export name
 ** (names.wast has them) would cut the name short. Before parsing, each
-** such escape is rewritten to U+10FFFE, a noncharacter, and json_bytes maps
-** it back. Only done when the text does not already hold U+10FFFE. */
-static const char sentinel_utf8[] = "\xf4\x8f\xbf\xbe";
-static const char sentinel_esc[] = "\\udbff\\udffe";
+** such escape is rewritten to a sentinel code point that the text does not
+** otherwise hold (a private-use one; names.wast has noncharacters), and
+** json_bytes maps it back to NUL. */
+static void sentinel_make(uint32_t cp, char utf8[5], char esc[13]) {
+  utf8[0] = (char)(0xf0 | (cp >> 18));
+  utf8[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+  utf8[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+  utf8[3] = (char)(0x80 | (cp & 0x3f));
+  utf8[4] = '\0';
+  uint32_t v = cp - 0x10000;
+  /* The masks only tell the compiler that each fits in four digits. */
+  snprintf(esc, 13, "\\u%04x\\u%04x", (unsigned)((0xd800 + (v >> 10)) & 0xffff),
+           (unsigned)((0xdc00 + (v & 0x3ff)) & 0xffff));
+}
 
-static bool has_sentinel(const char *text, size_t len) {
-  for (size_t i = 0; i + 4 <= len; i++)
-    if (memcmp(text + i, sentinel_utf8, 4) == 0) return true;
-  for (size_t i = 0; i + 12 <= len; i++)
-    if (strncasecmp(text + i, sentinel_esc, 12) == 0) return true;
+static bool text_has(const char *text, size_t len, const char *s, size_t n, bool nocase) {
+  for (size_t i = 0; i + n <= len; i++)
+    if (nocase ? strncasecmp(text + i, s, n) == 0 : memcmp(text + i, s, n) == 0) return true;
   return false;
 }
 
@@ -116,15 +125,24 @@ static cJSON *json_load(script_t *sc, const char *text, size_t len) {
   size_t nnul = 0;
   for (size_t i = 0; i + 6 <= len; i++)
     if (memcmp(text + i, "\\u0000", 6) == 0) nnul++;
-  if (nnul == 0 || has_sentinel(text, len)) return cJSON_ParseWithLength(text, len);
+  if (nnul == 0) return cJSON_ParseWithLength(text, len);
+
+  char esc[13];
+  uint32_t cp;
+  for (cp = 0xf0000; cp < 0xf0100; cp++) { /* plane 15, private use */
+    sentinel_make(cp, sc->sentinel, esc);
+    if (!text_has(text, len, sc->sentinel, 4, false) && !text_has(text, len, esc, 12, true))
+      break;
+  }
+  if (cp == 0xf0100) return cJSON_ParseWithLength(text, len); /* names stay cut */
 
   char *copy = malloc(len + nnul * 6 + 1);
   if (!copy) return NULL;
   size_t o = 0, bs = 0; /* bs: run of backslashes before position i */
   for (size_t i = 0; i < len; i++) {
-    /* An odd run of backslashes before 'u' makes it an escape. */
+    /* Only a backslash not itself escaped starts an escape. */
     if (text[i] == '\\' && (bs & 1) == 0 && i + 6 <= len && memcmp(text + i, "\\u0000", 6) == 0) {
-      memcpy(copy + o, sentinel_esc, 12);
+      memcpy(copy + o, esc, 12);
       o += 12;
       i += 5;
       bs = 0;
@@ -152,7 +170,7 @@ static char *json_bytes(const script_t *sc, const cJSON *obj, const char *key, s
   char *out = malloc(n + 1);
   if (!out) return NULL;
   for (size_t i = 0; i < n; i++) {
-    if (sc->nul_map && i + 4 <= n && memcmp(s + i, sentinel_utf8, 4) == 0) {
+    if (sc->nul_map && i + 4 <= n && memcmp(s + i, sc->sentinel, 4) == 0) {
       out[o++] = '\0';
       i += 3;
     } else {
