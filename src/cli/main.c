@@ -208,15 +208,53 @@ static void print_result(const shoal_val_t *v) {
 }
 
 /* Prints a trap (or other runtime failure) and its backtrace. */
+/* The part of a backtrace line after its "#N " frame number. */
+static const char *frame_body(const char *line, size_t n, size_t *blen) {
+  const char *p = line, *end = line + n;
+  if (p < end && *p == '#') {
+    while (p < end && *p != ' ') p++;
+    while (p < end && *p == ' ') p++;
+  }
+  *blen = (size_t)(end - p);
+  return p;
+}
+
+static void flush_repeats(size_t repeats) {
+  if (repeats) fprintf(stderr, "  ... %zu more frame%s like the one above\n", repeats,
+                       repeats == 1 ? "" : "s");
+}
+
+/* Prints a trap (or other runtime failure) and its backtrace, folding runs
+** of identical frames (deep recursion) into one line. */
 static void print_runtime_error(const shoal_diag_t *diag, shoal_err_t e) {
   fprintf(stderr, "error: %s\n", cli_diag_message(diag, e));
-  const char *t = diag->trace;
+  const char *t = diag->trace, *prev = NULL;
+  size_t prev_len = 0, repeats = 0;
+  size_t total = strnlen(diag->trace, sizeof diag->trace);
   while (*t) {
+    while (*t == ' ' || *t == '\t') t++; /* indent frames our way */
     const char *nl = strchr(t, '\n');
     size_t n = nl ? (size_t)(nl - t) : strlen(t);
-    if (n) fprintf(stderr, "  %.*s\n", (int)n, t);
+    size_t blen;
+    const char *body = frame_body(t, n, &blen);
+    if (!nl && total + 1 >= sizeof diag->trace) {
+      /* The engine filled its buffer: this last line is cut off. */
+      flush_repeats(repeats);
+      fprintf(stderr, "  ... (backtrace truncated)\n");
+      return;
+    }
+    if (n && prev && blen == prev_len && memcmp(body, prev, blen) == 0) {
+      repeats++;
+    } else if (n) {
+      flush_repeats(repeats);
+      repeats = 0;
+      fprintf(stderr, "  %.*s\n", (int)n, t);
+      prev = body;
+      prev_len = blen;
+    }
     t += n + (nl != NULL);
   }
+  flush_repeats(repeats);
 }
 
 /* Exit status for a failed instantiation or call. */
