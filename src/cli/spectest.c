@@ -258,14 +258,10 @@ static shoal_err_t load_module(script_t *sc, const cJSON *c, shoal_module_t **ou
 static bool resolve(script_t *sc, const shoal_import_desc_t *imp, shoal_extern_t *out) {
   shoal_instance_t *inst = find_name(sc->registered, sc->nregistered, imp->module,
                                      imp->module_len);
-  bool found;
-  if (inst) found = shoal_instance_export(inst, imp->name, imp->name_len, out);
-  else if (imp->module_len == 8 && memcmp(imp->module, "spectest", 8) == 0 && sc->host)
-    found = spectest_host_lookup(sc->host, imp->name, imp->name_len, out);
-  else found = false;
-  /* A kind mismatch is unresolvable here; finer type checks are the
-  ** engine's, at instantiation. */
-  return found && out->kind == imp->type.kind;
+  if (inst) return shoal_instance_export(inst, imp->name, imp->name_len, out);
+  if (imp->module_len == 8 && memcmp(imp->module, "spectest", 8) == 0 && sc->host)
+    return spectest_host_lookup(sc->host, imp->name, imp->name_len, out);
+  return false;
 }
 
 static shoal_err_t instantiate(script_t *sc, const shoal_module_t *m, shoal_instance_t **out,
@@ -277,7 +273,11 @@ static shoal_err_t instantiate(script_t *sc, const shoal_module_t *m, shoal_inst
   for (size_t i = 0; i < n; i++) {
     shoal_import_desc_t imp;
     shoal_module_import(m, i, &imp);
-    if (!resolve(sc, &imp, &imports[i])) {
+    bool found = resolve(sc, &imp, &imports[i]);
+    /* Kinds are checked here so the message can say so; finer type checks
+    ** are the engine's, at instantiation. */
+    if (!found || imports[i].kind != imp.type.kind) {
+      shoal_extern_kind_t got = imports[i].kind;
       char buf[600];
       cli_buf_t b;
       cli_buf_init(&b, buf, sizeof buf);
@@ -285,7 +285,10 @@ static shoal_err_t instantiate(script_t *sc, const shoal_module_t *m, shoal_inst
       cli_buf_printf(&b, " ");
       cli_buf_name(&b, imp.name, imp.name_len);
       free(imports);
-      return diag_set(diag, SHOAL_ERR_LINK, "unknown import %s", buf);
+      if (!found) return diag_set(diag, SHOAL_ERR_LINK, "unknown import %s", buf);
+      return diag_set(diag, SHOAL_ERR_LINK, "incompatible import type for %s: expected %s, got %s",
+                      buf, shoal_extern_kind_name(imp.type.kind),
+                      shoal_extern_kind_name(got));
     }
   }
   shoal_diag_clear(diag);
