@@ -319,49 +319,14 @@ static shoal_err_t run_action(script_t *sc, const cJSON *a, action_out_t *out,
   out->unsupported = false;
   shoal_diag_clear(diag);
   if (!a) return diag_set(diag, SHOAL_ERR_ARG, "command has no action");
-  const char *type = json_str(a, "type");
-  const char *modname = json_str(a, "module");
-  shoal_instance_t *inst = modname ? find_name(sc->named, sc->nnamed, modname, strlen(modname))
-                                   : sc->current;
-  if (!inst) {
-    if (modname) return diag_set(diag, SHOAL_ERR_NOT_FOUND, "unknown module %s", modname);
-    return diag_set(diag, SHOAL_ERR_NOT_FOUND, "no module instantiated");
-  }
-  size_t flen;
-  char *field = json_bytes(sc, a, "field", &flen);
-  if (!field) return diag_set(diag, SHOAL_ERR_ARG, "action has no field");
-  char fname[300];
-  cli_buf_t b;
-  cli_buf_init(&b, fname, sizeof fname);
-  cli_buf_name(&b, field, flen);
-  shoal_extern_t ex;
-  bool found = shoal_instance_export(inst, field, flen, &ex);
-  free(field);
-  if (!found) return diag_set(diag, SHOAL_ERR_NOT_FOUND, "no export %s", fname);
 
-  if (type && strcmp(type, "get") == 0) {
-    if (ex.kind != SHOAL_EXTERN_GLOBAL)
-      return diag_set(diag, SHOAL_ERR_ARG, "export %s is not a global", fname);
-    out->vals[0] = shoal_global_get(ex.of.global);
-    out->n = 1;
-    return SHOAL_ERR_OK;
-  }
-  if (!type || strcmp(type, "invoke") != 0)
-    return diag_set(diag, SHOAL_ERR_ARG, "unknown action type %s", type ? type : "(none)");
-  if (ex.kind != SHOAL_EXTERN_FUNC)
-    return diag_set(diag, SHOAL_ERR_ARG, "export %s is not a function", fname);
-
-  shoal_functype_t ft;
-  shoal_func_type(ex.of.func, &ft);
+  /* Arguments first: one the API cannot express skips the command even
+  ** when its module is missing. */
   const cJSON *args = cJSON_GetObjectItemCaseSensitive(a, "args");
   int nargs = cJSON_GetArraySize(args);
-  if (nargs < 0 || (uint32_t)nargs != ft.nparams)
-    return diag_set(diag, SHOAL_ERR_ARG, "%s takes %u arguments, script gives %d", fname,
-                    (unsigned)ft.nparams, nargs);
-  if (ft.nresults > sizeof out->vals / sizeof out->vals[0])
-    return diag_set(diag, SHOAL_ERR_UNSUPPORTED, "%s has too many results", fname);
   shoal_val_t *vals = calloc((size_t)nargs + 1, sizeof *vals);
   if (!vals) return diag_set(diag, SHOAL_ERR_NOMEM, "out of memory");
+  shoal_err_t e = SHOAL_ERR_OK;
   const cJSON *arg;
   int i = 0;
   cJSON_ArrayForEach(arg, args) {
@@ -373,21 +338,77 @@ static shoal_err_t run_action(script_t *sc, const cJSON *a, action_out_t *out,
       snprintf(err, sizeof err, "argument %d is not a concrete value", i + 1);
     }
     if (st != SVAL_OK) {
-      free(vals);
       out->unsupported = st == SVAL_UNSUPPORTED;
-      return diag_set(diag, SHOAL_ERR_ARG, "%s", err);
+      e = diag_set(diag, SHOAL_ERR_ARG, "%s", err);
+      goto done;
     }
     vals[i++] = sval_to_val(&sv);
+  }
+
+  const char *type = json_str(a, "type");
+  const char *modname = json_str(a, "module");
+  shoal_instance_t *inst = modname ? find_name(sc->named, sc->nnamed, modname, strlen(modname))
+                                   : sc->current;
+  if (!inst) {
+    if (modname) e = diag_set(diag, SHOAL_ERR_NOT_FOUND, "unknown module %s", modname);
+    else e = diag_set(diag, SHOAL_ERR_NOT_FOUND, "no module instantiated");
+    goto done;
+  }
+  size_t flen;
+  char *field = json_bytes(sc, a, "field", &flen);
+  if (!field) {
+    e = diag_set(diag, SHOAL_ERR_ARG, "action has no field");
+    goto done;
+  }
+  char fname[300];
+  cli_buf_t b;
+  cli_buf_init(&b, fname, sizeof fname);
+  cli_buf_name(&b, field, flen);
+  shoal_extern_t ex;
+  bool found = shoal_instance_export(inst, field, flen, &ex);
+  free(field);
+  if (!found) {
+    e = diag_set(diag, SHOAL_ERR_NOT_FOUND, "no export %s", fname);
+    goto done;
+  }
+
+  if (type && strcmp(type, "get") == 0) {
+    if (ex.kind != SHOAL_EXTERN_GLOBAL) {
+      e = diag_set(diag, SHOAL_ERR_ARG, "export %s is not a global", fname);
+      goto done;
+    }
+    out->vals[0] = shoal_global_get(ex.of.global);
+    out->n = 1;
+    goto done;
+  }
+  if (!type || strcmp(type, "invoke") != 0) {
+    e = diag_set(diag, SHOAL_ERR_ARG, "unknown action type %s", type ? type : "(none)");
+    goto done;
+  }
+  if (ex.kind != SHOAL_EXTERN_FUNC) {
+    e = diag_set(diag, SHOAL_ERR_ARG, "export %s is not a function", fname);
+    goto done;
+  }
+  shoal_functype_t ft;
+  shoal_func_type(ex.of.func, &ft);
+  if ((uint32_t)nargs != ft.nparams) {
+    e = diag_set(diag, SHOAL_ERR_ARG, "%s takes %u arguments, script gives %d", fname,
+                 (unsigned)ft.nparams, nargs);
+    goto done;
+  }
+  if (ft.nresults > sizeof out->vals / sizeof out->vals[0]) {
+    e = diag_set(diag, SHOAL_ERR_UNSUPPORTED, "%s has too many results", fname);
+    goto done;
   }
   /* Results carry the declared types unless the engine says otherwise. */
   for (uint32_t r = 0; r < ft.nresults; r++) {
     memset(&out->vals[r], 0, sizeof out->vals[r]);
     out->vals[r].type = ft.results[r];
   }
-  shoal_err_t e = shoal_func_call(sc->store, ex.of.func, vals, ft.nparams, out->vals,
-                                  ft.nresults, diag);
-  free(vals);
+  e = shoal_func_call(sc->store, ex.of.func, vals, ft.nparams, out->vals, ft.nresults, diag);
   if (e == SHOAL_ERR_OK) out->n = ft.nresults;
+done:
+  free(vals);
   return e;
 }
 
@@ -704,8 +725,12 @@ static void run_script(const char *path, bool verbose, counts_t *counts) {
     fail(&sc, "cannot create the spectest host module");
   } else {
     cJSON_ArrayForEach(c, cmds) {
-      if (cJSON_IsObject(c)) run_command(&sc, c);
-      else fail(&sc, "command is not an object");
+      if (cJSON_IsObject(c)) {
+        run_command(&sc, c);
+      } else {
+        sc.cmd = "script";
+        fail(&sc, "a command is not an object");
+      }
     }
   }
   script_free(&sc);
