@@ -48,7 +48,8 @@ typedef struct cc {
   ctrl *ctrls; uint32_t nctrls, cap_ctrls;
   uint32_t *code; uint32_t len, cap;
   uint64_t *consts; uint32_t nconsts, cap_consts;
-  uint32_t *cfix; uint32_t ncfix, cap_cfix;
+  uint32_t *cfix; uint32_t ncfix, cap_cfix;   /* positions of constant operands */
+  uint32_t *sfix; uint32_t nsfix, cap_sfix;   /* positions of stack-slot operands */
   bool live;
   bool oom;
   /* The last instruction wrote the top stack slot and nothing followed:
@@ -123,14 +124,26 @@ static void emit(cc *c, uint32_t w) {
 
 static void emit_op(cc *c, eng_op op) { emit(c, (uint32_t)c->h[op]); }
 
-static uint32_t nat(const cc *c, uint32_t pos) { return c->nlocals + pos; }
+/* Stack slots are emitted as their position and relocated at the end,
+** when the number of constants (which sit below the stack) is known. */
+static uint32_t nat(const cc *c, uint32_t pos) { (void)c; return pos; }
+
+static void emit_nat(cc *c, uint32_t pos) {
+  if (!c->live) return;
+  if (c->nsfix == c->cap_sfix && !grow((void **)&c->sfix, &c->cap_sfix, sizeof *c->sfix, c->nsfix + 1)) {
+    c->oom = true;
+    return;
+  }
+  c->sfix[c->nsfix++] = c->len;
+  emit(c, pos);
+}
 
 /* The slot operand for the value at stack position pos. */
 static void emit_opnd(cc *c, uint32_t pos) {
   if (!c->live) return;
   const cval *v = &c->vals[pos];
   switch (v->kind) {
-  case K_STACK: emit(c, nat(c, pos)); break;
+  case K_STACK: emit_nat(c, pos); break;
   case K_LOCAL: emit(c, v->v); break;
   default:
     if (c->ncfix == c->cap_cfix && !grow((void **)&c->cfix, &c->cap_cfix, sizeof *c->cfix, c->ncfix + 1)) {
@@ -155,7 +168,7 @@ static void materialize(cc *c, uint32_t pos) {
   cval *v = &c->vals[pos];
   if (!c->live || v->kind == K_STACK) return;
   emit_op(c, ENG_OP_MOV);
-  emit(c, nat(c, pos));
+  emit_nat(c, (pos));
   emit_opnd(c, pos);
   v->kind = K_STACK;
 }
@@ -217,14 +230,14 @@ static shoal_err_t pop(cc *c, eng_valtype expect, int64_t *pos, eng_valtype *got
     if (!top->unreachable)
       INVALID("type mismatch: expected %s but the stack is empty", tname(expect));
     *pos = NO_POS;
-    *got = expect;
+    *got = T_UNKNOWN;
     return SHOAL_ERR_OK;
   }
   cval *v = &c->vals[--c->nvals];
   if (expect != T_UNKNOWN && v->type != T_UNKNOWN && v->type != expect)
     INVALID("type mismatch: expected %s, got %s", tname(expect), tname(v->type));
   *pos = c->nvals;
-  *got = v->type == T_UNKNOWN ? expect : v->type;
+  *got = v->type;
 fail:
   return err;
 }
@@ -240,19 +253,31 @@ fail:
 
 /* Checks that the top values match a label's types without changing the
 ** stack, as the specification's pop_vals followed by push_vals does. */
-static shoal_err_t check_vals(cc *c, const eng_valtype *ts, uint32_t n) {
+/* br_if pushes back the label's types; br_table pushes back what it popped
+** (which may be unknown), as in the specification's algorithm. */
+static shoal_err_t check_vals_as(cc *c, const eng_valtype *ts, uint32_t n, bool keep_actual) {
   shoal_err_t err = SHOAL_ERR_OK;
   uint32_t save = c->nvals;
-  TRY(pop_vals(c, ts, n));
+  eng_valtype small[8], *got = n <= 8 ? small : malloc(n);
+  if (!got) FAIL(SHOAL_ERR_NOMEM, "out of memory");
+  for (uint32_t i = n; i-- > 0;) {
+    int64_t pos;
+    err = pop(c, ts[i], &pos, &got[i]);
+    if (err) goto done;
+  }
   if (c->nvals + n == save) {
     c->nvals = save;          /* all were real entries: restore them as they were */
-    for (uint32_t i = 0; i < n; i++)
-      if (c->vals[save - n + i].type == T_UNKNOWN) c->vals[save - n + i].type = ts[i];
   } else {
-    for (uint32_t i = 0; i < n; i++) push(c, ts[i]);   /* unreachable code */
+    for (uint32_t i = 0; i < n; i++) push(c, keep_actual ? got[i] : ts[i]);   /* unreachable code */
   }
+done:
+  if (got != small) free(got);
 fail:
   return err;
+}
+
+static shoal_err_t check_vals(cc *c, const eng_valtype *ts, uint32_t n) {
+  return check_vals_as(c, ts, n, false);
 }
 
 static void set_live(cc *c) {
@@ -292,8 +317,25 @@ static void branch_moves(cc *c, const ctrl *L, uint32_t arity) {
     uint32_t src = from + i, dst = L->height + i;
     if (c->vals[src].kind == K_STACK && src == dst) continue;
     emit_op(c, ENG_OP_MOV);
-    emit(c, nat(c, dst));
+    emit_nat(c, (dst));
     emit_opnd(c, src);
+  }
+}
+
+/* Returns the top values as the function's results. */
+static void emit_return(cc *c) {
+  uint32_t nr = c->ctrls[0].nresults;
+  if (!c->live) return;
+  if (nr == 1) {
+    emit_op(c, ENG_OP_RETURN1);
+    emit_opnd(c, c->nvals - 1);
+  } else if (nr == 0) {
+    emit_op(c, ENG_OP_RETURN0);
+  } else {
+    for (uint32_t i = 0; i < nr; i++) materialize(c, c->nvals - nr + i);
+    emit_op(c, ENG_OP_RETURNN);
+    emit(c, nr);
+    emit_nat(c, c->nvals - nr);
   }
 }
 
@@ -418,7 +460,9 @@ static void set_local(cc *c, uint32_t x, uint32_t pos) {
     if (c->vals[i].kind == K_LOCAL && c->vals[i].v == x) pending = true;
   if (!pending && c->vals[pos].kind == K_STACK && c->patch_end == c->len &&
       c->code[c->patch_dst] == nat(c, pos)) {
-    c->code[c->patch_dst] = x;     /* retarget the producer */
+    c->code[c->patch_dst] = x;     /* retarget the producer: a local, not relocated */
+    for (uint32_t i = c->nsfix; i-- > 0;)
+      if (c->sfix[i] == c->patch_dst) { c->sfix[i] = UINT32_MAX; break; }
     c->patch_end = UINT32_MAX;
     return;
   }
@@ -478,7 +522,7 @@ static shoal_err_t compile_expr(cc *c) {
         if (c->live) {
           emit_op(c, (eng_op)ni->op);
           uint32_t dpos = c->len;
-          emit(c, nat(c, at));
+          emit_nat(c, (at));
           emit_opnd(c, (uint32_t)p[0]);
           if (ni->binary) emit_opnd(c, (uint32_t)p[1]);
           push(c, ni->out);
@@ -503,7 +547,7 @@ static shoal_err_t compile_expr(cc *c) {
         uint32_t at = c->nvals;
         emit_op(c, (eng_op)mi->op);
         uint32_t dpos = c->len;
-        emit(c, nat(c, at));
+        emit_nat(c, (at));
         emit_opnd(c, (uint32_t)p[0]);
         emit(c, off);
         push(c, mi->type);
@@ -583,17 +627,7 @@ static shoal_err_t compile_expr(cc *c) {
         INVALID("type mismatch: if without else must leave its parameters");
       c->nvals += f->nresults;
       if (f->op == 0) {              /* end of the function */
-        if (f->nresults == 1) {
-          emit_op(c, ENG_OP_RETURN1);
-          emit_opnd(c, c->nvals - 1);
-        } else if (f->nresults == 0) {
-          emit_op(c, ENG_OP_RETURN0);
-        } else {
-          for (uint32_t i = 0; i < f->nresults; i++) materialize(c, f->height + i);
-          emit_op(c, ENG_OP_RETURNN);
-          emit(c, f->nresults);
-          emit(c, nat(c, f->height));
-        }
+        emit_return(c);
         c->nctrls--;
         break;
       }
@@ -620,7 +654,9 @@ static shoal_err_t compile_expr(cc *c) {
       uint32_t arity = label_arity(L);
       if (opc == 0x0c) {
         TRY(check_vals(c, label_types(L), arity));
-        if (c->live) {
+        if (L == c->ctrls) {
+          emit_return(c);      /* the function's own label */
+        } else if (c->live) {
           branch_moves(c, L, arity);
           emit_jump(c, L);
         }
@@ -630,15 +666,19 @@ static shoal_err_t compile_expr(cc *c) {
       TRY(pop(c, SHOAL_I32, &p[0], &got));
       TRY(check_vals(c, label_types(L), arity));
       if (!c->live) break;
-      if (moves_needed(c, L, arity)) {
+      if (L == c->ctrls || moves_needed(c, L, arity)) {
         /* skip over the moves when not taken */
         emit_op(c, ENG_OP_BR_UNLESS);
         emit_opnd(c, (uint32_t)p[0]);
         uint32_t skip = c->len;
         emit(c, 0);
-        branch_moves(c, L, arity);
-        emit_jump(c, L);
-        c->code[skip] = (uint32_t)((int32_t)c->len - (int32_t)skip);
+        if (L == c->ctrls) {
+          emit_return(c);
+        } else {
+          branch_moves(c, L, arity);
+          emit_jump(c, L);
+        }
+        if (!c->oom) c->code[skip] = (uint32_t)((int32_t)c->len - (int32_t)skip);
       } else {
         for (uint32_t i = 0; i < arity; i++) materialize(c, c->nvals - arity + i);
         if (L->op == 0x03) {
@@ -676,8 +716,8 @@ static shoal_err_t compile_expr(cc *c) {
           err = ENG_ERR(c->diag, SHOAL_ERR_INVALID, c->at, "type mismatch: br_table targets differ in arity");
           break;
         }
-        err = check_vals(c, label_types(L), arity);
-        if (c->live && moves_needed(c, L, arity)) moves = true;
+        err = check_vals_as(c, label_types(L), arity, true);
+        if (c->live && (L == c->ctrls || moves_needed(c, L, arity))) moves = true;
       }
       if (err) { free(depths); goto fail; }
       if (c->live) {
@@ -692,8 +732,12 @@ static shoal_err_t compile_expr(cc *c) {
           if (moves || L->op == 0x03) {
             /* a stub: moves, then the jump (with its back-edge check) */
             c->code[tab + i] = (uint32_t)((int32_t)c->len - (int32_t)(tab + i));
-            branch_moves(c, L, arity);
-            emit_jump(c, L);
+            if (L == c->ctrls) {
+              emit_return(c);
+            } else {
+              branch_moves(c, L, arity);
+              emit_jump(c, L);
+            }
           } else {
             c->code[tab + i] = L->fixups;
             L->fixups = tab + i + 1;
@@ -707,20 +751,7 @@ static shoal_err_t compile_expr(cc *c) {
     case 0x0f: { /* return */
       ctrl *F = &c->ctrls[0];
       TRY(check_vals(c, F->results, F->nresults));
-      if (c->live) {
-        uint32_t nr = F->nresults;
-        if (nr == 1) {
-          emit_op(c, ENG_OP_RETURN1);
-          emit_opnd(c, c->nvals - 1);
-        } else if (nr == 0) {
-          emit_op(c, ENG_OP_RETURN0);
-        } else {
-          for (uint32_t i = 0; i < nr; i++) materialize(c, c->nvals - nr + i);
-          emit_op(c, ENG_OP_RETURNN);
-          emit(c, nr);
-          emit(c, nat(c, c->nvals - nr));
-        }
-      }
+      emit_return(c);
       set_unreachable(c);
       break;
     }
@@ -735,7 +766,7 @@ static shoal_err_t compile_expr(cc *c) {
       TRY(do_call(c, ft));
       emit_op(c, ENG_OP_CALL);
       emit(c, fi);
-      emit(c, nat(c, base));
+      emit_nat(c, (base));
       c->patch_end = UINT32_MAX;
       break;
     }
@@ -756,7 +787,7 @@ static shoal_err_t compile_expr(cc *c) {
       emit(c, ti);
       emit(c, tbl);
       emit_opnd(c, (uint32_t)p[0]);
-      emit(c, nat(c, base));
+      emit_nat(c, (base));
       TRY(do_call(c, ft));
       c->patch_end = UINT32_MAX;
       break;
@@ -797,7 +828,7 @@ static shoal_err_t compile_expr(cc *c) {
       if (c->live) {
         emit_op(c, ENG_OP_SELECT);
         uint32_t dpos = c->len;
-        emit(c, nat(c, at));
+        emit_nat(c, (at));
         emit_opnd(c, (uint32_t)p[0]);
         emit_opnd(c, (uint32_t)p[1]);
         emit_opnd(c, (uint32_t)p[2]);
@@ -835,7 +866,7 @@ static shoal_err_t compile_expr(cc *c) {
       uint32_t at = c->nvals;
       emit_op(c, ENG_OP_GLOBAL_GET);
       uint32_t dpos = c->len;
-      emit(c, nat(c, at));
+      emit_nat(c, (at));
       emit(c, g);
       push(c, m->globals[g].type.type);
       patchable(c, dpos);
@@ -861,7 +892,7 @@ static shoal_err_t compile_expr(cc *c) {
         TRY(pop(c, SHOAL_I32, &p[0], &got));
         uint32_t at = c->nvals;
         emit_op(c, ENG_OP_TABLE_GET);
-        emit(c, nat(c, at));
+        emit_nat(c, (at));
         emit(c, t);
         emit_opnd(c, (uint32_t)p[0]);
         push(c, et);
@@ -881,12 +912,12 @@ static shoal_err_t compile_expr(cc *c) {
       if (opc == 0x3f) {
         uint32_t at = c->nvals;
         emit_op(c, ENG_OP_MEMORY_SIZE);
-        emit(c, nat(c, at));
+        emit_nat(c, (at));
       } else {
         TRY(pop(c, SHOAL_I32, &p[0], &got));
         uint32_t at = c->nvals;
         emit_op(c, ENG_OP_MEMORY_GROW);
-        emit(c, nat(c, at));
+        emit_nat(c, (at));
         emit_opnd(c, (uint32_t)p[0]);
       }
       push(c, SHOAL_I32);
@@ -923,7 +954,7 @@ static shoal_err_t compile_expr(cc *c) {
       uint32_t at = c->nvals;
       emit_op(c, ENG_OP_I64_EQZ);    /* references are pointers: null is 0 */
       uint32_t dpos = c->len;
-      emit(c, nat(c, at));
+      emit_nat(c, (at));
       emit_opnd(c, (uint32_t)p[0]);
       push(c, SHOAL_I32);
       patchable(c, dpos);
@@ -936,7 +967,7 @@ static shoal_err_t compile_expr(cc *c) {
       if (!m->func_declared || !m->func_declared[fi]) INVALID("undeclared function reference");
       uint32_t at = c->nvals;
       emit_op(c, ENG_OP_REF_FUNC);
-      emit(c, nat(c, at));
+      emit_nat(c, (at));
       emit(c, fi);
       push(c, SHOAL_FUNCREF);
       break;
@@ -1021,7 +1052,7 @@ static shoal_err_t compile_expr(cc *c) {
         TRY(pop_n(c, ts, 2, p));
         uint32_t at = c->nvals;
         emit_op(c, ENG_OP_TABLE_GROW);
-        emit(c, nat(c, at));
+        emit_nat(c, (at));
         emit(c, t);
         emit_opnd(c, (uint32_t)p[0]);
         emit_opnd(c, (uint32_t)p[1]);
@@ -1029,7 +1060,7 @@ static shoal_err_t compile_expr(cc *c) {
       } else if (code == 0xfc10) {
         uint32_t at = c->nvals;
         emit_op(c, ENG_OP_TABLE_SIZE);
-        emit(c, nat(c, at));
+        emit_nat(c, (at));
         emit(c, t);
         push(c, SHOAL_I32);
       } else {
@@ -1116,10 +1147,14 @@ shoal_err_t eng_compile_func(shoal_module_t *m, uint32_t idx, shoal_diag_t *diag
   code->nparams = ft->nparams;
   code->nresults = ft->nresults;
   code->nlocals = c->nlocals;
-  code->const_base = c->nlocals + c->max_height;
+  /* [params][locals][constants][operand stack] */
+  code->const_base = c->nlocals;
   code->nconsts = c->nconsts;
-  code->frame_slots = code->const_base + c->nconsts;
+  uint32_t stack_base = c->nlocals + c->nconsts;
+  code->frame_slots = stack_base + c->max_height;
   for (uint32_t i = 0; i < c->ncfix; i++) c->code[c->cfix[i]] += code->const_base;
+  for (uint32_t i = 0; i < c->nsfix; i++)
+    if (c->sfix[i] != UINT32_MAX) c->code[c->sfix[i]] += stack_base;
   code->words = c->code;
   code->nwords = c->len;
   code->consts = c->consts;
@@ -1144,6 +1179,7 @@ fail:
   free(c->code);
   free(c->consts);
   free(c->cfix);
+  free(c->sfix);
   return err;
 }
 

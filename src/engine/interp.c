@@ -39,6 +39,20 @@ static inline double eng_fmax(double a, double b) {
   return a > b ? a : b;
 }
 
+/* libm may hand a signalling NaN back unchanged; the specification wants
+** it quieted. */
+#define ROUNDING(name, T, fn) \
+  static inline T eng_##name(T a) { return a != a ? a + a : fn(a); }
+ROUNDING(ceilf, float, ceilf)
+ROUNDING(floorf, float, floorf)
+ROUNDING(truncf, float, truncf)
+ROUNDING(nearbyintf, float, nearbyintf)
+ROUNDING(ceil, double, ceil)
+ROUNDING(floor, double, floor)
+ROUNDING(trunc, double, trunc)
+ROUNDING(nearbyint, double, nearbyint)
+#undef ROUNDING
+
 static inline int32_t eng_sat_s32(double a) {
   if (a != a) return 0;
   if (a <= -2147483648.0) return INT32_MIN;
