@@ -876,7 +876,7 @@ static shoal_err_t decode_sections(dec *d, eng_reader *r) {
         if (!m->func_declared) return ENG_RD_ERR(r, SHOAL_ERR_NOMEM, "out of memory");
       }
     }
-    eng_section *sec;
+    eng_section *sec = NULL;
     CK(add_section(d, r, &sec));
     sec->id = id;
     sec->offset = (uint32_t)eng_rd_offset(r);
