@@ -2,7 +2,8 @@
 ** libFuzzer target: decode, validate and compile the input; if it is a valid
 ** module, satisfy its imports with stand-ins (host functions returning zeros,
 ** fresh memories, tables and globals of the declared types), instantiate it
-** in a store with fuel, and call every exported function with zero arguments.
+** in a store with fuel and small limits, and call every exported function
+** (up to FUZZ_MAX_CALLS) with zero arguments.
 ** Built with -DSHOAL_FUZZ=ON (clang); run with `make fuzz`.
 */
 #include <shoal/engine.h>
@@ -10,10 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Keep one input cheap: no huge memories or tables. */
-#define FUZZ_MAX_PAGES 256        /* 16 MiB */
-#define FUZZ_MAX_ELEMS 100000
-#define FUZZ_FUEL 100000
+/* Keep one input cheap. Fuel counts loop iterations and calls, not the
+** bytes a bulk instruction touches, so the memory and table caps also bound
+** what one iteration may cost: FUZZ_MAX_CALLS * FUZZ_FUEL iterations of a
+** full-size memory.fill stay well under libFuzzer's -timeout. */
+#define FUZZ_MAX_PAGES 4          /* 256 KiB per memory */
+#define FUZZ_MAX_ELEMS 10000
+#define FUZZ_FUEL 10000           /* per call, and for the start function */
+#define FUZZ_MAX_CALLS 64         /* exported functions called per input */
+#define FUZZ_STACK (256u * 1024u) /* value stack bytes */
+#define FUZZ_DEPTH 2000           /* call depth */
 
 static shoal_val_t zero_val(shoal_valtype_t t) {
   shoal_val_t v;
@@ -56,6 +63,7 @@ static bool make_import(shoal_store_t *s, const shoal_import_desc_t *imp, shoal_
 
 static void call_exports(shoal_store_t *s, shoal_instance_t *inst, const shoal_module_t *m) {
   size_t n = shoal_module_export_count(m);
+  if (n > FUZZ_MAX_CALLS) n = FUZZ_MAX_CALLS;
   for (size_t i = 0; i < n; i++) {
     shoal_export_desc_t ex;
     shoal_extern_t e;
@@ -90,6 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cfg.fuel = FUZZ_FUEL;
   cfg.max_memory_bytes = (uint64_t)FUZZ_MAX_PAGES * 65536;
   cfg.max_table_elems = FUZZ_MAX_ELEMS;
+  cfg.stack_bytes = FUZZ_STACK;
+  cfg.max_call_depth = FUZZ_DEPTH;
   shoal_store_t *s = NULL;
   if (shoal_store_new(&cfg, &s) != SHOAL_ERR_OK) {
     shoal_module_free(m);
