@@ -617,7 +617,17 @@ shoal_err_t eng_invoke(shoal_store_t *s, shoal_func_t *f, shoal_raw_t *io, shoal
     shoal_caller_t caller = {s, NULL, diag};
     if (diag) diag->code = SHOAL_ERR_OK;
     err = f->host(&caller, f->env, io);
-    if (err && err != SHOAL_ERR_SUSPENDED) trap_diag(s, err, f, s->depth, s->depth, diag);
+    if (err == SHOAL_ERR_SUSPENDED && !s->stack_top) {
+      /* resumed by calling the host function again with the same io */
+      memset(&s->susp, 0, sizeof s->susp);
+      s->susp.active = true;
+      s->susp.outer_host = f;
+      s->susp.io = io;
+      s->susp.nresults = ft->nresults;
+      s->susp.outer_type = ft;
+    } else if (err) {
+      trap_diag(s, err, f, s->depth, s->depth, diag);
+    }
     return err;
   }
   shoal_raw_t *base = s->stack_top ? s->stack_top : s->stack;
@@ -650,7 +660,15 @@ shoal_err_t eng_resume(shoal_store_t *s, shoal_diag_t *diag) {
   if (!s->susp.active) return ENG_ERR(diag, SHOAL_ERR_ARG, -1, "nothing to resume");
   eng_suspend sp = s->susp;
   s->susp.active = false;
-  shoal_err_t err = run(s, sp.func, sp.fp, sp.pc, sp.base_depth, diag, NULL);
+  shoal_err_t err;
+  if (sp.outer_host) {
+    shoal_caller_t caller = {s, NULL, diag};
+    err = sp.outer_host->host(&caller, sp.outer_host->env, sp.io);
+    if (err == SHOAL_ERR_SUSPENDED) s->susp = sp;
+    else if (err) trap_diag(s, err, sp.outer_host, s->depth, s->depth, diag);
+    return err;
+  }
+  err = run(s, sp.func, sp.fp, sp.pc, sp.base_depth, diag, NULL);
   if (err == SHOAL_ERR_OK) {
     memcpy(sp.io, sp.base, (size_t)sp.nresults * sizeof *sp.io);
   } else if (err == SHOAL_ERR_SUSPENDED) {
