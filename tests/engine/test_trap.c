@@ -1,0 +1,255 @@
+/*
+** Traps: each kind's code and message, backtraces with names from the name
+** section, deep recursion, and a store that runs again after a trap.
+*/
+#include "eng_util.h"
+
+/* "env" "fail" (i32) -> (): traps with a message when its argument is
+** non-zero, exits the guest with status 3 when it is 3. */
+static shoal_err_t host_fail(shoal_caller_t *c, void *env, shoal_raw_t *io) {
+  int *calls = env;
+  ++*calls;
+  int32_t arg = (int32_t)(uint32_t)io[0];
+  if (arg == 3) return shoal_caller_exit(c, 3);
+  if (arg) return shoal_caller_trap(c, "host says no to %d", arg);
+  return SHOAL_ERR_OK;
+}
+
+typedef struct trap_fixture {
+  shoal_module_t *m;
+  shoal_store_t *s;
+  shoal_instance_t *inst;
+  int host_calls;
+} trap_fixture;
+
+static void trap_setup(trap_fixture *fx, const shoal_store_config_t *cfg) {
+  memset(fx, 0, sizeof *fx);
+  fx->m = util_module("eng_trap");
+  fx->s = util_store(cfg);
+  static const shoal_valtype_t i32[] = { SHOAL_I32 };
+  shoal_functype_t ft = { 1, 0, i32, NULL };
+  shoal_extern_t imp;
+  imp.kind = SHOAL_EXTERN_FUNC;
+  imp.of.func = shoal_func_new_host(fx->s, &ft, host_fail, &fx->host_calls, NULL);
+  ASSERT_TRUE(imp.of.func != NULL);
+  shoal_diag_t d;
+  ASSERT_OK_DIAG(shoal_instance_new(fx->s, fx->m, &imp, 1, &fx->inst, &d), &d);
+}
+
+static void trap_teardown(trap_fixture *fx) {
+  shoal_store_free(fx->s);
+  shoal_module_free(fx->m);
+}
+
+/* Calls export name with args, expects trap code want with its default
+** message, and that the backtrace's first frame is `top`. */
+static void expect_trap(trap_fixture *fx, const char *name, const shoal_val_t *args, size_t nargs,
+                        shoal_err_t want, const char *top, shoal_diag_t *d) {
+  shoal_func_t *f = shoal_instance_func(fx->inst, name);
+  if (!f) TEST_FAIL("no export %s", name);
+  shoal_functype_t ft;
+  shoal_func_type(f, &ft);
+  shoal_val_t res[2];
+  shoal_diag_clear(d);
+  shoal_err_t err = shoal_func_call(fx->s, f, args, nargs, res, ft.nresults, d);
+  if (err != want)
+    TEST_FAIL("%s: got %s (%s), want %s", name, shoal_err_name(err), d->message,
+              shoal_err_name(want));
+  ASSERT_TRUE(shoal_err_is_trap(err));
+  ASSERT_EQ_INT(d->code, want);
+  ASSERT_EQ_STR(d->message, shoal_err_message(want));
+  char first[128];
+  snprintf(first, sizeof first, "  #0 %s (func ", top);
+  if (strncmp(d->trace, first, strlen(first)) != 0)
+    TEST_FAIL("%s: trace does not start with \"%s\":\n%s", name, first, d->trace);
+}
+
+TEST(trap_messages) {
+  trap_fixture fx;
+  trap_setup(&fx, NULL);
+  shoal_diag_t d;
+  shoal_val_t a[2];
+
+  a[0] = util_i32(7); a[1] = util_i32(0);
+  expect_trap(&fx, "div", a, 2, SHOAL_ERR_TRAP_DIV_ZERO, "div_inner", &d);
+  ASSERT_EQ_STR(d.message, "integer divide by zero");
+  expect_trap(&fx, "rem", a, 2, SHOAL_ERR_TRAP_DIV_ZERO, "rem", &d);
+
+  a[0] = util_i32(INT32_MIN); a[1] = util_i32(-1);
+  expect_trap(&fx, "overflow", a, 2, SHOAL_ERR_TRAP_INT_OVERFLOW, "overflow", &d);
+  ASSERT_EQ_STR(d.message, "integer overflow");
+
+  a[0] = util_i32(65533);
+  expect_trap(&fx, "load", a, 1, SHOAL_ERR_TRAP_MEM_OOB, "load", &d);
+  ASSERT_EQ_STR(d.message, "out of bounds memory access");
+  a[0] = util_i32(-1);
+  expect_trap(&fx, "load", a, 1, SHOAL_ERR_TRAP_MEM_OOB, "load", &d);
+  a[0] = util_i32(65529);
+  expect_trap(&fx, "store", a, 1, SHOAL_ERR_TRAP_MEM_OOB, "store", &d);
+
+  a[0] = util_i32(1);
+  expect_trap(&fx, "indirect", a, 1, SHOAL_ERR_TRAP_INDIRECT_TYPE, "indirect", &d);
+  ASSERT_EQ_STR(d.message, "indirect call type mismatch");
+  a[0] = util_i32(2);
+  expect_trap(&fx, "indirect", a, 1, SHOAL_ERR_TRAP_UNINIT_ELEM, "indirect", &d);
+  ASSERT_EQ_STR(d.message, "uninitialized element");
+  a[0] = util_i32(4);
+  expect_trap(&fx, "indirect", a, 1, SHOAL_ERR_TRAP_UNDEFINED_ELEM, "indirect", &d);
+  ASSERT_EQ_STR(d.message, "undefined element");
+
+  expect_trap(&fx, "unreach", NULL, 0, SHOAL_ERR_TRAP_UNREACHABLE, "unreach_inner", &d);
+  ASSERT_EQ_STR(d.message, "unreachable executed");
+
+  a[0] = util_f64(3e9);
+  expect_trap(&fx, "conv", a, 1, SHOAL_ERR_TRAP_INT_OVERFLOW, "conv", &d);
+  a[0] = util_f64(0.0 / 0.0);
+  expect_trap(&fx, "conv", a, 1, SHOAL_ERR_TRAP_INVALID_CONV, "conv", &d);
+  ASSERT_EQ_STR(d.message, "invalid conversion to integer");
+  a[0] = util_f32(-1.0f);
+  expect_trap(&fx, "conv_u", a, 1, SHOAL_ERR_TRAP_INT_OVERFLOW, "conv_u", &d);
+
+  expect_trap(&fx, "forever", NULL, 0, SHOAL_ERR_TRAP_STACK, "forever", &d);
+  ASSERT_EQ_STR(d.message, "call stack exhausted");
+
+  /* The non-trapping neighbours of those cases work. */
+  shoal_val_t r;
+  a[0] = util_i32(-7); a[1] = util_i32(2);
+  ASSERT_OK(shoal_func_call(fx.s, shoal_instance_func(fx.inst, "div"), a, 2, &r, 1, &d));
+  ASSERT_EQ_INT(r.of.i32, -3);
+  a[0] = util_i32(0);
+  ASSERT_OK(shoal_func_call(fx.s, shoal_instance_func(fx.inst, "indirect"), a, 1, &r, 1, &d));
+  ASSERT_EQ_INT(r.of.i32, 7);
+  a[0] = util_i32(65532);
+  ASSERT_OK(shoal_func_call(fx.s, shoal_instance_func(fx.inst, "load"), a, 1, &r, 1, &d));
+  a[0] = util_f64(-2147483648.9);
+  ASSERT_OK(shoal_func_call(fx.s, shoal_instance_func(fx.inst, "conv"), a, 1, &r, 1, &d));
+  ASSERT_EQ_INT(r.of.i32, INT32_MIN);
+  trap_teardown(&fx);
+}
+
+TEST(backtrace_innermost_first_with_names) {
+  trap_fixture fx;
+  trap_setup(&fx, NULL);
+  shoal_diag_t d;
+  expect_trap(&fx, "unreach", NULL, 0, SHOAL_ERR_TRAP_UNREACHABLE, "unreach_inner", &d);
+  /* Three frames, innermost first, each with its name and index. */
+  const shoal_module_t *m = fx.m;
+  char want[512];
+  uint32_t inner = UINT32_MAX, mid = UINT32_MAX, outer = UINT32_MAX;
+  for (uint32_t i = 0; i < 64; i++) {
+    const char *n = shoal_module_func_name(m, i);
+    if (!n) continue;
+    if (strcmp(n, "unreach_inner") == 0) inner = i;
+    if (strcmp(n, "unreach_mid") == 0) mid = i;
+    if (strcmp(n, "unreach") == 0) outer = i;
+  }
+  ASSERT_TRUE(inner != UINT32_MAX && mid == inner + 1 && outer == inner + 2);
+  snprintf(want, sizeof want,
+           "  #0 unreach_inner (func %u)\n  #1 unreach_mid (func %u)\n  #2 unreach (func %u)\n",
+           inner, mid, outer);
+  ASSERT_EQ_STR(d.trace, want);
+  ASSERT_EQ_INT(d.func, inner);
+  ASSERT_EQ_STR(shoal_module_func_name(m, 0), "host_fail");   /* imported, named too */
+
+  shoal_val_t a[2] = { util_i32(1), util_i32(0) };
+  expect_trap(&fx, "div", a, 2, SHOAL_ERR_TRAP_DIV_ZERO, "div_inner", &d);
+  ASSERT_CONTAINS(d.trace, "\n  #1 div_outer (func ");
+  trap_teardown(&fx);
+}
+
+TEST(host_trap_and_exit) {
+  trap_fixture fx;
+  trap_setup(&fx, NULL);
+  shoal_func_t *f = shoal_instance_func(fx.inst, "calls_host");
+  shoal_diag_t d;
+  shoal_val_t a = util_i32(42);
+  ASSERT_ERR(shoal_func_call(fx.s, f, &a, 1, NULL, 0, &d), SHOAL_ERR_TRAP_HOST);
+  ASSERT_EQ_INT(d.code, SHOAL_ERR_TRAP_HOST);
+  ASSERT_EQ_STR(d.message, "host says no to 42");
+  ASSERT_CONTAINS(d.trace, "calls_host (func ");
+  a = util_i32(3);
+  ASSERT_ERR(shoal_func_call(fx.s, f, &a, 1, NULL, 0, &d), SHOAL_ERR_EXIT);
+  ASSERT_EQ_INT(d.code, SHOAL_ERR_EXIT);
+  ASSERT_EQ_INT(d.exit_code, 3);
+  ASSERT_TRUE(!shoal_err_is_trap(SHOAL_ERR_EXIT));
+  a = util_i32(0);
+  ASSERT_OK_DIAG(shoal_func_call(fx.s, f, &a, 1, NULL, 0, &d), &d);
+  ASSERT_EQ_INT(fx.host_calls, 3);
+  trap_teardown(&fx);
+}
+
+TEST(store_runs_again_after_traps) {
+  trap_fixture fx;
+  trap_setup(&fx, NULL);
+  shoal_diag_t d;
+  shoal_func_t *div = shoal_instance_func(fx.inst, "div");
+  for (int round = 0; round < 50; round++) {
+    shoal_val_t a[2] = { util_i32(round), util_i32(0) }, r;
+    ASSERT_ERR(shoal_func_call(fx.s, div, a, 2, &r, 1, &d), SHOAL_ERR_TRAP_DIV_ZERO);
+    /* A trap deep in the stack must not leave frames behind. */
+    ASSERT_ERR(shoal_func_call(fx.s, shoal_instance_func(fx.inst, "forever"), NULL, 0, NULL, 0, &d),
+               SHOAL_ERR_TRAP_STACK);
+    a[1] = util_i32(2);
+    ASSERT_OK(shoal_func_call(fx.s, div, a, 2, &r, 1, &d));
+    ASSERT_EQ_INT(r.of.i32, round / 2);
+  }
+  /* The full default depth is still available after all those traps. */
+  int32_t r = 0;
+  ASSERT_OK_DIAG(util_call_i32(fx.s, fx.inst, "depth", 19000, &r, &d), &d);
+  ASSERT_EQ_INT(r, 19000);
+  trap_teardown(&fx);
+}
+
+TEST(deep_recursion_million) {
+  /* Default limits: a million nested calls end in a clean trap. */
+  trap_fixture fx;
+  trap_setup(&fx, NULL);
+  shoal_diag_t d;
+  int32_t r = 0;
+  ASSERT_ERR(util_call_i32(fx.s, fx.inst, "depth", 1000000, &r, &d), SHOAL_ERR_TRAP_STACK);
+  ASSERT_EQ_STR(d.message, "call stack exhausted");
+  ASSERT_TRUE(strncmp(d.trace, "  #0 depth (func ", 17) == 0);
+  ASSERT_OK(util_call_i32(fx.s, fx.inst, "depth", 1000, &r, &d));
+  ASSERT_EQ_INT(r, 1000);
+  trap_teardown(&fx);
+
+  /* A depth limit above a million: the value stack runs out first, again
+  ** a clean trap (wasm calls do not use the C stack). */
+  shoal_store_config_t cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.size = sizeof cfg;
+  cfg.max_call_depth = 2000000;
+  cfg.stack_bytes = 1u << 20;
+  trap_setup(&fx, &cfg);
+  ASSERT_ERR(util_call_i32(fx.s, fx.inst, "depth", 1000000, &r, &d), SHOAL_ERR_TRAP_STACK);
+  ASSERT_EQ_STR(d.message, "call stack exhausted");
+  trap_teardown(&fx);
+
+  /* With room for it, a million nested calls complete. */
+  cfg.stack_bytes = 256u << 20;
+  trap_setup(&fx, &cfg);
+  ASSERT_OK_DIAG(util_call_i32(fx.s, fx.inst, "depth", 1000000, &r, &d), &d);
+  ASSERT_EQ_INT(r, 1000000);
+  trap_teardown(&fx);
+}
+
+TEST(start_function_trap_fails_instantiation) {
+  /* (module (func $s unreachable) (start $s)) assembled by hand. */
+  static const uint8_t b[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+    0x03, 0x02, 0x01, 0x00,
+    0x08, 0x01, 0x00,
+    0x0a, 0x05, 0x01, 0x03, 0x00, 0x00, 0x0b };
+  shoal_module_t *m = NULL;
+  shoal_diag_t d;
+  ASSERT_OK_DIAG(shoal_module_new(b, sizeof b, &m, &d), &d);
+  shoal_store_t *s = util_store(NULL);
+  shoal_instance_t *inst = NULL;
+  ASSERT_ERR(shoal_instance_new(s, m, NULL, 0, &inst, &d), SHOAL_ERR_TRAP_UNREACHABLE);
+  ASSERT_TRUE(inst == NULL);
+  ASSERT_EQ_STR(d.message, "unreachable executed");
+  ASSERT_CONTAINS(d.trace, "#0 func 0");
+  shoal_store_free(s);
+  shoal_module_free(m);
+}

@@ -1,0 +1,32 @@
+;; tests/engine/test_trap.c: one function per trap kind; named functions so
+;; backtraces can be checked (the build passes --debug-names).
+(module
+  (type $v_i (func (result i32)))
+  (import "env" "fail" (func $host_fail (param i32)))
+  (memory 1)
+  (table 4 funcref)
+  (elem (i32.const 0) $ret7 $takes_i32)   ;; slots 2 and 3 stay null
+  (func $ret7 (result i32) (i32.const 7))
+  (func $takes_i32 (param i32) (result i32) (local.get 0))
+  (func $div_inner (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (func $div_outer (export "div") (param i32 i32) (result i32)
+    (call $div_inner (local.get 0) (local.get 1)))
+  (func $rem (export "rem") (param i32 i32) (result i32) (i32.rem_u (local.get 0) (local.get 1)))
+  (func $overflow (export "overflow") (param i32 i32) (result i32)
+    (i32.div_s (local.get 0) (local.get 1)))
+  (func $load (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+  (func $store (export "store") (param i32) (i64.store (local.get 0) (i64.const -1)))
+  (func $indirect (export "indirect") (param i32) (result i32)
+    (call_indirect (type $v_i) (local.get 0)))
+  (func $unreach_inner (unreachable))
+  (func $unreach_mid (call $unreach_inner))
+  (func $unreach (export "unreach") (call $unreach_mid))
+  (func $conv (export "conv") (param f64) (result i32) (i32.trunc_f64_s (local.get 0)))
+  (func $conv_u (export "conv_u") (param f32) (result i64) (i64.trunc_f32_u (local.get 0)))
+  ;; depth(n) = n, by n nested calls
+  (func $depth (export "depth") (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0))
+      (then (i32.const 0))
+      (else (i32.add (call $depth (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))))
+  (func $forever (export "forever") (call $forever))
+  (func $calls_host (export "calls_host") (param i32) (call $host_fail (local.get 0))))
