@@ -1,13 +1,13 @@
 # shoal: convenience wrapper around CMake. Quick start on a fresh Debian 12:
 #   make demo    install what is missing, build, run examples/fib.wat
 #   make check   install what is missing, build (plain and ASan+UBSan), run every test
-# Other targets: build, fuzz (FUZZ_SECONDS=600), deps, clean.
+# Other targets: build, fuzz (FUZZ_SECONDS=600), bench (bench/RESULTS.md), deps, clean.
 
 JOBS ?= 2
 FUZZ_SECONDS ?= 600
 CMAKE ?= cmake
 
-.PHONY: all deps build build-asan check clean-summary demo fuzz clean
+.PHONY: all deps build build-asan check clean-summary demo fuzz bench clean
 
 all: build
 
@@ -49,5 +49,14 @@ fuzz: deps
 	  -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix=build-fuzz/crashes/ \
 	  build-fuzz/corpus build-fuzz/seeds
 
+# Benchmarks (not part of check): suite + calibration programs on native, shoal and
+# node; writes bench/RESULTS.md and bench/chart.svg. BENCH_RUNS=N, BENCH_ONLY=a,b: bench/bench.py.
+BENCH_BUILD_TYPE ?= Release
+bench: deps
+	@bash bench/deps.sh
+	$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=$(BENCH_BUILD_TYPE)
+	$(CMAKE) --build build-bench -j$(JOBS) --target bench_all
+	BENCH_BUILD_TYPE=$(BENCH_BUILD_TYPE) python3 bench/bench.py build-bench
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-bench

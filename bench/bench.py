@@ -1,0 +1,432 @@
+#!/usr/bin/env python3
+"""make bench: times the bench suite (bench/src) and the calibration programs
+(../shared/bench) on native, shoal and node, and writes bench/RESULTS.md and bench/chart.svg.
+
+    bench.py BUILD_DIR        (BUILD_DIR from `cmake --build BUILD_DIR --target bench_all`)
+
+Environment:
+    BENCH_RUNS=5             runs per program and runtime (the median is reported)
+    BENCH_TIMEOUT_RUNS=3     runs of `shoal run --timeout ...` (suite only; 0 = skip)
+    BENCH_STARTUP_RUNS=50    runs of hello per runtime for the start-up figures
+    BENCH_ONLY=a,b           only these programs (a partial run leaves bench/RESULTS.md alone)
+    BENCH_NODE=node          the node binary ('' = no node runs)
+    BENCH_TIMEOUT_ARGS='--timeout 100000'   the interrupt/timeout option measured
+
+Every run is timed by BUILD_DIR/bench/launch (posix_spawn + wait4: wall time, peak RSS);
+runtimes alternate within each program, and every run's output must equal native's.
+"""
+import math
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, 'bench')
+
+
+def env_int(name, default):
+    return int(os.environ.get(name, default))
+
+
+RUNS = env_int('BENCH_RUNS', 5)
+TIMEOUT_RUNS = env_int('BENCH_TIMEOUT_RUNS', 3)
+STARTUP_RUNS = env_int('BENCH_STARTUP_RUNS', 50)
+ONLY = [p for p in os.environ.get('BENCH_ONLY', '').split(',') if p]
+NODE = os.environ.get('BENCH_NODE', 'node')
+TIMEOUT_ARGS = shlex.split(os.environ.get('BENCH_TIMEOUT_ARGS', '--timeout 100000'))
+TARGET_VS_PEERS = 0.75     # shoal's ratio / best peer interpreter's ratio
+TARGET_TIMEOUT_COST = 5.0  # percent
+TARGET_BINARY = 1 << 20    # stripped shoal, bytes
+TARGET_ENGINE = 250 * 1024  # text of the engine objects, bytes
+
+
+class Program:
+    def __init__(self, name, args, what, directory, peers=None):
+        self.name, self.args, self.what, self.peers = name, args, what, peers
+        self.native = os.path.join(directory, name + '.native')
+        self.wasm = os.path.join(directory, name + '.wasm')
+        self.runs = {}     # runtime -> [(wall, rss_kib, status, cpu)]
+        self.wrong = {}    # runtime -> first differing output
+
+
+def read_tsv(path):
+    """Rows of a tab-separated file as lists, without comment lines; the header too."""
+    with open(path) as f:
+        return [line.rstrip('\n').split('\t') for line in f if line.strip() and not line.startswith('#')]
+
+
+def load_programs(bdir):
+    suite = [Program(r[0], r[1].split(), r[3], bdir) for r in read_tsv(os.path.join(BENCH, 'programs.tsv'))]
+    cal = []
+    peers_tsv = os.path.join(ROOT, '..', 'shared', 'bench', 'PEERS.tsv')
+    if os.path.exists(peers_tsv) and os.path.isdir(os.path.join(bdir, 'cal')):
+        rows = read_tsv(peers_tsv)
+        head = rows[0]
+        for r in rows[1:]:
+            d = dict(zip(head, r))
+            cal.append(Program(d['bench'], d['args'].split(), 'calibration', os.path.join(bdir, 'cal'), d))
+    if ONLY:
+        suite = [p for p in suite if p.name in ONLY]
+        cal = [p for p in cal if p.name in ONLY]
+    return suite, cal
+
+
+class Runner:
+    def __init__(self, build):
+        self.build = os.path.abspath(build)
+        self.bdir = os.path.join(self.build, 'bench')
+        self.launch = os.path.join(self.bdir, 'launch')
+        self.shoal = os.path.join(self.build, 'shoal')
+        self.node = shutil.which(NODE) if NODE else None
+        self.tmp = tempfile.mkdtemp(prefix='shoal-bench-')
+        self.node_cmd = []
+        if self.node:
+            major = int(self.run_text([self.node, '--version']).lstrip('v').split('.')[0])
+            flags = ['--no-warnings'] + (['--experimental-wasi-unstable-preview1'] if major < 20 else [])
+            self.node_cmd = [self.node] + flags + [os.path.join(BENCH, 'node-wasi.mjs')]
+
+    @staticmethod
+    def run_text(argv):
+        return subprocess.run(argv, capture_output=True, text=True, check=False).stdout.strip()
+
+    def command(self, runtime, prog, wasm=None, native=None, args=None):
+        wasm, native = wasm or prog.wasm, native or prog.native
+        args = prog.args if args is None else args
+        if runtime == 'native':
+            return [native] + args
+        if runtime == 'shoal':
+            return [self.shoal, 'run', wasm] + args
+        if runtime == 'shoal --timeout':
+            return [self.shoal, 'run'] + TIMEOUT_ARGS + [wasm] + args
+        if runtime == 'node':
+            return self.node_cmd + [wasm] + args
+        raise ValueError(runtime)
+
+    def measure(self, argv, runs=1):
+        """[(wall_s, rss_kib, status, cpu_s)] of `runs` runs, and the last run's stdout."""
+        out = os.path.join(self.tmp, 'out.txt')
+        res = subprocess.run([self.launch, '-n', str(runs), '-o', out, '--'] + argv,
+                             capture_output=True, text=True, check=False)
+        if res.returncode != 0:
+            sys.exit(f'bench: launch failed on {shlex.join(argv)}: {res.stderr.strip()}')
+        rows = [line.split() for line in res.stdout.splitlines()]
+        with open(out, errors='replace') as f:
+            text = f.read()
+        return [(float(w), int(m), int(s), float(c)) for w, m, s, c in rows], text
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def geomean(xs):
+    xs = [x for x in xs if x]
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else None
+
+
+def wall(prog, runtime):
+    """Median wall seconds of the good runs, or None if any run failed or printed a wrong result."""
+    runs = prog.runs.get(runtime)
+    if not runs or runtime in prog.wrong:
+        return None
+    return median([r[0] for r in runs])
+
+
+def rss(prog, runtime):
+    runs = prog.runs.get(runtime)
+    return max(r[1] for r in runs) if runs and runtime not in prog.wrong else None
+
+
+def ratio(prog, runtime, base='native'):
+    a, b = wall(prog, runtime), wall(prog, base)
+    return a / b if a and b else None
+
+
+def fmt(x, spec='.2f', suffix=''):
+    return '—' if x is None else format(x, spec) + suffix
+
+
+def bench_program(runner, prog, runtimes):
+    """Runs prog RUNS times on each runtime, alternating; checks every output against native's."""
+    expected = None
+    for r in range(RUNS):
+        for rt in runtimes:
+            if rt == 'shoal --timeout' and r >= TIMEOUT_RUNS:
+                continue
+            if rt in prog.wrong:
+                continue
+            [(w, m, status, cpu)], text = runner.measure(runner.command(rt, prog))
+            if rt == 'native' and expected is None:
+                expected = text
+                if status != 0 or not text:
+                    sys.exit(f'bench: native {prog.name} failed (exit {status})')
+            if status != 0 or text != expected:
+                prog.wrong[rt] = f'exit {status}: ' + (text.strip().splitlines() or [''])[0][:120]
+                print(f'  {prog.name} on {rt}: WRONG ({prog.wrong[rt]}; native printed {expected.strip()[:120]})',
+                      flush=True)
+                continue
+            prog.runs.setdefault(rt, []).append((w, m, status, cpu))
+    parts = [f'{rt} {fmt(wall(prog, rt), ".3f", "s")} ({fmt(ratio(prog, rt), ".2f", "x")})' for rt in runtimes]
+    print(f'{prog.name:11} ' + '  '.join(parts), flush=True)
+
+
+def startup(runner):
+    """Median wall time and peak RSS of hello on each runtime, STARTUP_RUNS runs in 5 alternating rounds."""
+    hello = Program('hello', [], 'start-up', runner.bdir)
+    rounds = 5
+    per = max(1, STARTUP_RUNS // rounds)
+    res = {}
+    for _ in range(rounds):
+        for rt in runtimes_of(runner, timeout=False):
+            runs, text = runner.measure(runner.command(rt, hello), per)
+            ok = all(s == 0 for _, _, s, _ in runs) and text.strip() == 'hello'
+            res.setdefault(rt, []).extend(runs if ok else [])
+            if not ok:
+                hello.wrong[rt] = text.strip()[:120]
+    out = {}
+    for rt, runs in res.items():
+        if runs and rt not in hello.wrong:
+            out[rt] = (median([r[0] for r in runs]) * 1000, max(r[1] for r in runs) / 1024, len(runs))
+    return out
+
+
+def runtimes_of(runner, timeout=True):
+    rts = ['native', 'shoal']
+    if timeout and TIMEOUT_RUNS > 0:
+        rts.append('shoal --timeout')
+    if runner.node:
+        rts.append('node')
+    return rts
+
+
+def sizes(runner):
+    """(stripped shoal bytes, [(engine object, text bytes)])."""
+    stripped = os.path.join(runner.tmp, 'shoal.stripped')
+    shutil.copy(runner.shoal, stripped)
+    subprocess.run(['strip', stripped], check=True)
+    binary = os.path.getsize(stripped)
+    objdir = os.path.join(runner.build, 'CMakeFiles', 'shoal_obj.dir', 'src', 'engine')
+    objs = sorted(f for f in os.listdir(objdir) if f.endswith('.o')) if os.path.isdir(objdir) else []
+    text = []
+    if objs:
+        out = runner.run_text(['size'] + [os.path.join(objdir, o) for o in objs])
+        for line in out.splitlines()[1:]:
+            f = line.split()
+            text.append((os.path.basename(f[5]).replace('.c.o', '.c'), int(f[0])))
+    return binary, text
+
+
+def machine():
+    cpu = 'unknown'
+    with open('/proc/cpuinfo') as f:
+        for line in f:
+            if line.startswith('model name'):
+                cpu = line.split(':', 1)[1].strip()
+                break
+
+    def first_line(argv):
+        try:
+            return Runner.run_text(argv).splitlines()[0]
+        except (OSError, IndexError):
+            return 'not found'
+    return {
+        'CPU': cpu,
+        'cores': str(os.cpu_count()),
+        'kernel': f'{platform.system()} {platform.release()}',
+        'native compiler': first_line(['gcc', '--version']),
+        'wasm compiler': first_line(['clang-19', '--version']),
+        'node': first_line([NODE, '--version']) if NODE else 'not used',
+        'shoal commit': first_line(['git', '-C', ROOT, 'describe', '--always', '--dirty']),
+    }
+
+
+def write_chart(suite, cal, path):
+    """SVG bar chart (gnuplot) of shoal's, node's and the best peer interpreter's ratio to native."""
+    if not shutil.which('gnuplot'):
+        print('bench: gnuplot not found, no chart')
+        return False
+    dat = os.path.join(os.path.dirname(path), 'chart.dat.tmp')
+    with open(dat, 'w') as f:
+        for p in suite + cal:
+            peer = float(p.peers['best_interp_ratio']) if p.peers else None
+            label = p.name + ('*' if p.peers else '')
+            f.write(f'"{label}" {fmt(ratio(p, "shoal"), ".3f").replace("—", "?")} '
+                    f'{fmt(ratio(p, "node"), ".3f").replace("—", "?")} {fmt(peer, ".3f").replace("—", "?")}\n')
+    script = f'''
+set terminal svg size 1000,460 dynamic font "sans,12" background "#ffffff"
+set output "{path}"
+set title "Run time relative to native gcc -O2 (log scale, lower is better; * = calibration program)"
+set datafile missing "?"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.9 border -1
+set boxwidth 0.9
+set logscale y
+set yrange [0.5:*]
+set ylabel "time / native time"
+set grid ytics
+set xtics rotate by -30 nomirror
+set key top left
+plot "{dat}" using 2:xtic(1) title "shoal (interpreter)" lc rgb "#2166ac", \\
+     "" using 3 title "node (V8 JIT)" lc rgb "#f4a582", \\
+     "" using 4 title "best peer interpreter (wasm3 / WAMR)" lc rgb "#999999"
+'''
+    res = subprocess.run(['gnuplot'], input=script, text=True, capture_output=True, check=False)
+    os.remove(dat)
+    if res.returncode != 0:
+        print('bench: gnuplot failed: ' + res.stderr.strip())
+        return False
+    return True
+
+
+def results_md(runner, suite, cal, start, boot, binary, text, info, load):
+    rts = runtimes_of(runner)
+    L = ['# shoal benchmark results', '',
+         f'Measured by `make bench` on {start:%Y-%m-%d %H:%M} UTC: shoal `{info["shoal commit"]}` '
+         f'(build-bench, {os.environ.get("BENCH_BUILD_TYPE", "Release")}). Each figure is the median of '
+         f'{RUNS} runs (runtimes alternating), wall time from posix_spawn to wait4, peak RSS from wait4; '
+         'every run printed the same checksum as native unless marked "wrong". '
+         'Ratios are to native (gcc -O2); lower is better.', '',
+         '![run time relative to native](chart.svg)', '',
+         '## Machine', '', '| | |', '|---|---|']
+    L += [f'| {k} | {v} |' for k, v in info.items()]
+    L += [f'| load average (1 min) before / after | {load[0]:.2f} / {load[1]:.2f} |', '']
+
+    def table(progs, calibration):
+        head = ['program', 'covers' if not calibration else 'args', 'native s', 'shoal s']
+        head += ['node s'] if 'node' in rts else []
+        head += ['shoal ×', 'node ×'] if 'node' in rts else ['shoal ×']
+        if calibration:
+            head += ['best peer ×', 'shoal / peer']
+        head += ['RSS MiB native / shoal' + (' / node' if 'node' in rts else '')]
+        rows = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+        for p in progs:
+            cells = [p.name, p.what if not calibration else ' '.join(p.args),
+                     fmt(wall(p, 'native'), '.3f'), fmt(wall(p, 'shoal'), '.3f') if 'shoal' not in p.wrong else 'wrong']
+            if 'node' in rts:
+                cells.append(fmt(wall(p, 'node'), '.3f') if 'node' not in p.wrong else 'wrong')
+                cells += [fmt(ratio(p, 'shoal'), '.2f', '×'), fmt(ratio(p, 'node'), '.2f', '×')]
+            else:
+                cells.append(fmt(ratio(p, 'shoal'), '.2f', '×'))
+            if calibration:
+                peer = float(p.peers['best_interp_ratio'])
+                rel = ratio(p, 'shoal') / peer if ratio(p, 'shoal') else None
+                cells += [f'{peer:.2f}×', fmt(rel, '.2f') + ('' if rel is None else ' ✓' if rel <= TARGET_VS_PEERS else ' ✗')]
+            mems = [fmt(rss(p, rt) / 1024 if rss(p, rt) else None, '.1f') for rt in ('native', 'shoal', 'node') if rt in rts]
+            cells.append(' / '.join(mems))
+            rows.append('| ' + ' | '.join(cells) + ' |')
+        gs, gn = geomean([ratio(p, 'shoal') for p in progs]), geomean([ratio(p, 'node') for p in progs])
+        cells = ['**geometric mean**', '', '', '']
+        if 'node' in rts:
+            cells += ['', f'**{fmt(gs, ".2f", "×")}**', f'**{fmt(gn, ".2f", "×")}**']
+        else:
+            cells += [f'**{fmt(gs, ".2f", "×")}**']
+        if calibration:
+            gp = geomean([float(p.peers['best_interp_ratio']) for p in progs])
+            rel = gs / gp if gs and gp else None
+            cells += [f'{gp:.2f}×', f'**{fmt(rel, ".2f")}**']
+        cells.append('')
+        rows.append('| ' + ' | '.join(cells) + ' |')
+        return rows
+
+    L += ['## The suite (bench/src)', '',
+          'Eleven programs, each sized (bench/programs.tsv) to run about half a second natively; '
+          'wasm32-wasi built with `clang-19 -O2`, native with `gcc -O2`.', '']
+    L += table(suite, False) + ['']
+    if cal:
+        L += ['## Calibration programs (../shared/bench)', '',
+              '"best peer ×" is the best C interpreter\'s ratio to native (wasm3 or WAMR fast interpreter, '
+              'from PEERS.tsv); "shoal / peer" is shoal\'s ratio divided by it '
+              f'(target ≤ {TARGET_VS_PEERS}, i.e. beat the best interpreter by a quarter).', '']
+        L += table(cal, True) + ['']
+
+    L += ['## Start-up', '',
+          f'`hello` (prints one line and exits): median wall time of {STARTUP_RUNS} runs each.', '',
+          '| runtime | median ms | peak RSS MiB |', '|---|---|---|']
+    names = {'native': 'native exec', 'shoal': '`shoal run hello.wasm`', 'node': 'node (node:wasi)'}
+    for rt in ('native', 'shoal', 'node'):
+        if rt in boot:
+            L.append(f'| {names[rt]} | {boot[rt][0]:.2f} | {boot[rt][1]:.1f} |')
+        elif rt in rts:
+            L.append(f'| {names[rt]} | failed | — |')
+    L.append('')
+
+    if 'shoal --timeout' in rts:
+        L += ['## Cost of the interrupt/timeout mechanism', '',
+              f'`shoal run {shlex.join(TIMEOUT_ARGS)}` against plain `shoal run` on the suite '
+              f'(median of {min(RUNS, TIMEOUT_RUNS)} runs each, alternating; target ≤ {TARGET_TIMEOUT_COST:.0f}% slower).', '',
+              '| program | shoal s | with timeout s | cost |', '|---|---|---|---|']
+        costs = []
+        for p in suite:
+            a = median([r[0] for r in p.runs.get('shoal', [])[:TIMEOUT_RUNS]]) if 'shoal' not in p.wrong else None
+            b = wall(p, 'shoal --timeout')
+            c = (b / a - 1) * 100 if a and b else None
+            if a and b:
+                costs.append(b / a)
+            L.append(f'| {p.name} | {fmt(a, ".3f")} | {fmt(b, ".3f") if "shoal --timeout" not in p.wrong else "failed"} | {fmt(c, "+.1f", "%")} |')
+        g = geomean(costs)
+        g = (g - 1) * 100 if g else None
+        verdict = '' if g is None else ' ✓' if g <= TARGET_TIMEOUT_COST else ' ✗'
+        L += [f'| **geometric mean** | | | **{fmt(g, "+.1f", "%")}**{verdict} |', '']
+
+    L += ['## Sizes', '',
+          f'Stripped `shoal` binary: **{binary / 1024:.0f} KiB** ({binary} bytes; target ≤ 1 MiB'
+          f'{" ✓" if binary <= TARGET_BINARY else " ✗"}).', '']
+    if text:
+        total = sum(t for _, t in text)
+        L += [f'Engine code: `size` text of the src/engine objects, **{total / 1024:.0f} KiB** in all '
+              f'(target ≤ 250 KiB{" ✓" if total <= TARGET_ENGINE else " ✗"}):', '',
+              '| object | text bytes |', '|---|---|']
+        L += [f'| {name} | {t} |' for name, t in text]
+        L.append('')
+    L += ['## Reproducing', '',
+          '`make bench` (installs clang-19, wasi-libc, gnuplot, node if missing; builds build-bench; '
+          'about 15 minutes). `BENCH_RUNS=N`, `BENCH_ONLY=prog,...` and the other knobs are described in '
+          'bench/bench.py; `BENCH_ONLY` runs print their table but leave this file alone.', '']
+    return '\n'.join(L)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    runner = Runner(sys.argv[1])
+    for f in (runner.launch, runner.shoal):
+        if not os.path.exists(f):
+            sys.exit(f'bench: {f} missing (cmake --build {sys.argv[1]} --target bench_all)')
+    suite, cal = load_programs(runner.bdir)
+    start = datetime.now(timezone.utc)
+    load0 = os.getloadavg()[0]
+    t0 = time.monotonic()
+    print(f'bench: {len(suite)} suite + {len(cal)} calibration programs, {RUNS} runs each on '
+          f'{", ".join(runtimes_of(runner))}', flush=True)
+    for p in suite:
+        bench_program(runner, p, runtimes_of(runner))
+    for p in cal:
+        bench_program(runner, p, runtimes_of(runner, timeout=False))
+    boot = startup(runner)
+    for rt, (ms, mib, n) in boot.items():
+        print(f'start-up {rt:6} {ms:8.2f} ms  {mib:6.1f} MiB  ({n} runs)')
+    binary, text = sizes(runner)
+    info = machine()
+    md = results_md(runner, suite, cal, start, boot, binary, text, info, (load0, os.getloadavg()[0]))
+    outdir = runner.bdir if ONLY else BENCH
+    with open(os.path.join(outdir, 'RESULTS.md'), 'w') as f:
+        f.write(md)
+    write_chart(suite, cal, os.path.join(outdir, 'chart.svg'))
+    shutil.rmtree(runner.tmp, ignore_errors=True)
+    print(md)
+    print(f'bench: wrote {outdir}/RESULTS.md and chart.svg in {time.monotonic() - t0:.0f} s')
+    wrong = [(p.name, rt) for p in suite + cal for rt in p.wrong]
+    if wrong:
+        sys.exit('bench: wrong or failed runs: ' + ', '.join(f'{n} on {rt}' for n, rt in wrong))
+
+
+if __name__ == '__main__':
+    main()
