@@ -3,13 +3,23 @@
 ** modules, and run spec test scripts (spectest.c). Uses only the public
 ** engine API.
 */
+#define _GNU_SOURCE /* environ */
 #include "cli.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shoal/wasi.h"
 
 static const char usage_text[] =
   "usage: shoal <command> [arguments]\n"
@@ -85,16 +95,27 @@ static shoal_module_t *load_module(const char *path) {
 ** run
 ** =================================================================== */
 
-/* What `run` can offer to a module's imports. Nothing yet: every import is
-** unresolved. WASI will add its context here and a case to run_resolve. */
+/* What `run` offers a module's imports: a chain of resolvers tried in
+** order (WASI today; later layers add theirs with run_linker_add). */
+typedef struct run_resolver {
+  shoal_resolve_fn fn;
+  void *ud;
+} run_resolver_t;
+
+#define RUN_MAX_RESOLVERS 8
 typedef struct run_linker {
   shoal_store_t *store;
+  run_resolver_t r[RUN_MAX_RESOLVERS];
+  size_t n;
 } run_linker_t;
 
+static void run_linker_add(run_linker_t *l, shoal_resolve_fn fn, void *ud) {
+  if (l->n < RUN_MAX_RESOLVERS) l->r[l->n++] = (run_resolver_t){fn, ud};
+}
+
 static bool run_resolve(run_linker_t *l, const shoal_import_desc_t *imp, shoal_extern_t *out) {
-  (void)l;
-  (void)imp;
-  (void)out;
+  for (size_t i = 0; i < l->n; i++)
+    if (l->r[i].fn(l->r[i].ud, imp, out)) return true;
   return false;
 }
 
@@ -105,13 +126,18 @@ static bool run_link(run_linker_t *l, const shoal_module_t *m, shoal_extern_t *i
     shoal_import_desc_t imp;
     shoal_module_import(m, i, &imp);
     if (!run_resolve(l, &imp, &imports[i])) {
-      char buf[600];
+      char buf[800];
       cli_buf_t b;
       cli_buf_init(&b, buf, sizeof buf);
-      cli_buf_printf(&b, "unknown import ");
+      bool wasi = shoal_wasi_provides(imp.module, imp.module_len, imp.name, imp.name_len);
+      cli_buf_printf(&b, wasi ? "import " : "unknown import ");
       cli_buf_name(&b, imp.module, imp.module_len);
       cli_buf_printf(&b, " ");
       cli_buf_name(&b, imp.name, imp.name_len);
+      if (wasi) {
+        cli_buf_printf(&b, " has the wrong type: ");
+        cli_buf_externtype(&b, &imp.type);
+      }
       fprintf(stderr, "error: %s\n", buf);
       return false;
     }
@@ -264,122 +290,427 @@ static int runtime_status(const shoal_diag_t *diag, shoal_err_t e) {
   return shoal_err_is_trap(e) ? CLI_EXIT_TRAP : CLI_EXIT_ERROR;
 }
 
-static int cmd_run(int argc, char **argv) {
-  const char *file = NULL, *invoke = NULL;
-  char **args = calloc((size_t)argc + 1, sizeof *args);
-  int nargs = 0, status = CLI_EXIT_ERROR;
-  if (!args) return CLI_EXIT_ERROR;
-  for (int i = 1; i < argc; i++) {
-    if (!invoke && strcmp(argv[i], "--invoke") == 0) {
-      if (i + 1 >= argc) {
-        free(args);
-        return usage_error("%s needs a function name", "--invoke");
+/* The command line of `run`, parsed. */
+typedef struct run_opts {
+  const char *file, *invoke;
+  char **args;              /* after FILE: the guest's arguments, or --invoke's */
+  int nargs;
+  shoal_wasi_preopen_t *dirs;
+  size_t ndirs;
+  const char **env;         /* "K=V", pointing into argv, environ or envbuf */
+  size_t nenv;
+  char **envbuf;            /* --env K without a value: "K=<host value>" copies */
+  size_t nenvbuf;
+  bool inherit_env;
+  uint64_t max_memory;
+  uint64_t timeout_ms;
+  int *listen;
+  size_t nlisten;
+} run_opts_t;
+
+static void run_opts_free(run_opts_t *o) {
+  for (size_t i = 0; i < o->nlisten; i++) close(o->listen[i]);
+  for (size_t i = 0; i < o->nenvbuf; i++) free(o->envbuf[i]);
+  free(o->envbuf);
+  free(o->listen);
+  free(o->dirs);
+  free(o->env);
+  free(o->args);
+}
+
+/* A byte count: decimal, optionally with a K, M or G suffix (powers of 2). */
+static bool parse_size(const char *s, uint64_t *out) {
+  if (*s < '0' || *s > '9') return false;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno) return false;
+  unsigned shift = 0;
+  switch (*end) {
+  case 'k': case 'K': shift = 10; end++; break;
+  case 'm': case 'M': shift = 20; end++; break;
+  case 'g': case 'G': shift = 30; end++; break;
+  default: break;
+  }
+  if (*end == 'i' && shift) end++; /* KiB-style "Ki" */
+  if (*end == 'B' && shift) end++;
+  if (*end || (shift && v > (UINT64_MAX >> shift))) return false;
+  *out = (uint64_t)v << shift;
+  return true;
+}
+
+/* HOST[::GUEST][:readonly] */
+static bool parse_dir(char *spec, shoal_wasi_preopen_t *out) {
+  size_t n = strlen(spec);
+  static const char ro[] = ":readonly";
+  out->readonly = false;
+  if (n > sizeof ro - 1 && strcmp(spec + n - (sizeof ro - 1), ro) == 0) {
+    out->readonly = true;
+    spec[n - (sizeof ro - 1)] = '\0';
+  }
+  char *sep = strstr(spec, "::");
+  out->host_path = spec;
+  out->guest_path = spec;
+  if (sep) {
+    *sep = '\0';
+    out->guest_path = sep + 2;
+  }
+  return out->host_path[0] && out->guest_path[0];
+}
+
+/* Opens a listening TCP socket on IPv4 ADDR:PORT. */
+static int open_listener(const char *spec) {
+  const char *colon = strrchr(spec, ':');
+  if (!colon || colon == spec) {
+    fprintf(stderr, "shoal: --listen %s: expected ADDRESS:PORT\n", spec);
+    return -1;
+  }
+  char host[64];
+  size_t hl = (size_t)(colon - spec);
+  if (hl >= sizeof host) hl = sizeof host - 1;
+  memcpy(host, spec, hl);
+  host[hl] = '\0';
+  char *end;
+  errno = 0;
+  unsigned long port = strtoul(colon + 1, &end, 10);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  if (errno || *end || !colon[1] || port > 65535 || inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+    fprintf(stderr, "shoal: --listen %s: expected an IPv4 ADDRESS:PORT\n", spec);
+    return -1;
+  }
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 128) != 0) {
+    fprintf(stderr, "shoal: --listen %s: %s\n", spec, strerror(errno));
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* Returns -1 when parsed, else the exit status of a usage/setup error. */
+static int parse_run_args(int argc, char **argv, run_opts_t *o) {
+  size_t cap = (size_t)argc + 1;
+  o->args = calloc(cap, sizeof *o->args);
+  o->dirs = calloc(cap, sizeof *o->dirs);
+  o->env = calloc(cap, sizeof *o->env);
+  o->envbuf = calloc(cap, sizeof *o->envbuf);
+  o->listen = calloc(cap, sizeof *o->listen);
+  if (!o->args || !o->dirs || !o->env || !o->envbuf || !o->listen) return CLI_EXIT_ERROR;
+  int i = 1;
+  for (; i < argc; i++) {
+    char *a = argv[i];
+    if (strcmp(a, "--") == 0) {
+      i++;
+      break;
+    }
+    if (a[0] != '-' || !a[1]) break;
+    /* --opt VALUE or --opt=VALUE */
+    char *val = NULL, name[32];
+    const char *eq = strchr(a, '=');
+    size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+    if (nl >= sizeof name) return usage_error("run: unknown option %s", a);
+    memcpy(name, a, nl);
+    name[nl] = '\0';
+    bool takes = strcmp(name, "--dir") == 0 || strcmp(name, "--env") == 0 ||
+                 strcmp(name, "--max-memory") == 0 || strcmp(name, "--timeout") == 0 ||
+                 strcmp(name, "--listen") == 0 || strcmp(name, "--invoke") == 0;
+    if (strcmp(name, "--inherit-env") == 0 && !eq) {
+      o->inherit_env = true;
+      continue;
+    }
+    if (!takes) return usage_error("run: unknown option %s", a);
+    if (eq) val = (char *)eq + 1;
+    else if (i + 1 < argc) val = argv[++i];
+    else return usage_error("run: %s needs a value", name);
+    if (strcmp(name, "--dir") == 0) {
+      if (!parse_dir(val, &o->dirs[o->ndirs]))
+        return usage_error("run: --dir %s: expected HOST[::GUEST][:readonly]", val);
+      o->ndirs++;
+    } else if (strcmp(name, "--env") == 0) {
+      if (!val[0] || val[0] == '=') return usage_error("run: --env %s: expected KEY=VALUE", val);
+      if (strchr(val, '=')) {
+        o->env[o->nenv++] = val;
+      } else {
+        const char *hv = getenv(val); /* --env KEY passes the host's value, if any */
+        if (!hv) continue;
+        size_t l = strlen(val) + strlen(hv) + 2;
+        char *kv = malloc(l);
+        if (!kv) return CLI_EXIT_ERROR;
+        snprintf(kv, l, "%s=%s", val, hv);
+        o->envbuf[o->nenvbuf++] = kv;
+        o->env[o->nenv++] = kv;
       }
-      invoke = argv[++i];
-    } else if (!file) {
-      if (argv[i][0] == '-' && argv[i][1]) {
-        free(args);
-        return usage_error("run: unknown option %s", argv[i]);
-      }
-      file = argv[i];
+    } else if (strcmp(name, "--max-memory") == 0) {
+      if (!parse_size(val, &o->max_memory) || o->max_memory == 0)
+        return usage_error("run: --max-memory %s: expected a positive byte count", val);
+    } else if (strcmp(name, "--timeout") == 0) {
+      if (!parse_size(val, &o->timeout_ms) || o->timeout_ms == 0)
+        return usage_error("run: --timeout %s: expected milliseconds > 0", val);
+    } else if (strcmp(name, "--listen") == 0) {
+      int fd = open_listener(val);
+      if (fd < 0) return CLI_EXIT_ERROR;
+      o->listen[o->nlisten++] = fd;
     } else {
-      args[nargs++] = argv[i]; /* may look like an option: "-5" */
+      o->invoke = val;
     }
   }
-  if (!file) {
-    free(args);
-    return usage_error("run: %s", "missing FILE.wasm");
+  if (i >= argc) return usage_error("run: %s", "missing FILE.wasm");
+  o->file = argv[i++];
+  /* The older form `run FILE --invoke NAME ARGS...` still works. */
+  if (!o->invoke && i + 1 < argc && strcmp(argv[i], "--invoke") == 0) {
+    o->invoke = argv[i + 1];
+    i += 2;
+  } else if (!o->invoke && i < argc && strcmp(argv[i], "--invoke") == 0) {
+    return usage_error("%s needs a function name", "--invoke");
   }
-  if (!invoke && nargs > 0) {
-    const char *first = args[0];
-    free(args);
-    return usage_error("run: unexpected argument %s (arguments need --invoke NAME)", first);
+  for (; i < argc; i++) o->args[o->nargs++] = argv[i];
+  return -1;
+}
+
+/* The WASI environment: the host's with --inherit-env, then --env (a later
+** KEY replaces an earlier one, as in a shell). */
+static const char **build_env(const run_opts_t *o, size_t *n) {
+  extern char **environ;
+  size_t nh = 0;
+  if (o->inherit_env && environ)
+    while (environ[nh]) nh++;
+  const char **env = calloc(nh + o->nenv + 1, sizeof *env);
+  if (!env) return NULL;
+  size_t k = 0;
+  for (size_t i = 0; i < nh + o->nenv; i++) {
+    const char *kv = i < nh ? environ[i] : o->env[i - nh];
+    size_t kl = strcspn(kv, "=");
+    size_t j = 0;
+    while (j < k && !(strncmp(env[j], kv, kl) == 0 && env[j][kl] == '=')) j++;
+    env[j] = kv;
+    if (j == k) k++;
   }
+  *n = k;
+  return env;
+}
+
+/* The --timeout timer: interrupts the store and the WASI context unless
+** cancelled first. */
+typedef struct run_timer {
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool cancelled, fired, started;
+  struct timespec deadline;
+  shoal_store_t *store;
+  shoal_wasi_t *wasi;
+} run_timer_t;
+
+static void *timer_main(void *p) {
+  run_timer_t *t = p;
+  pthread_mutex_lock(&t->mu);
+  while (!t->cancelled) {
+    if (pthread_cond_timedwait(&t->cv, &t->mu, &t->deadline) == ETIMEDOUT) {
+      if (!t->cancelled) {
+        t->fired = true;
+        shoal_store_interrupt(t->store);
+        shoal_wasi_interrupt(t->wasi);
+      }
+      break;
+    }
+  }
+  pthread_mutex_unlock(&t->mu);
+  return NULL;
+}
+
+static bool timer_start(run_timer_t *t, uint64_t ms, shoal_store_t *s, shoal_wasi_t *w) {
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_mutex_init(&t->mu, NULL);
+  pthread_cond_init(&t->cv, &ca);
+  pthread_condattr_destroy(&ca);
+  clock_gettime(CLOCK_MONOTONIC, &t->deadline);
+  uint64_t ns = (uint64_t)t->deadline.tv_nsec + (ms % 1000) * 1000000u;
+  t->deadline.tv_sec += (time_t)(ms / 1000 + ns / 1000000000u);
+  t->deadline.tv_nsec = (long)(ns % 1000000000u);
+  t->store = s;
+  t->wasi = w;
+  t->started = pthread_create(&t->thread, NULL, timer_main, t) == 0;
+  return t->started;
+}
+
+/* Stops the timer; true if it fired. */
+static bool timer_stop(run_timer_t *t) {
+  if (!t->started) return false;
+  pthread_mutex_lock(&t->mu);
+  t->cancelled = true;
+  pthread_cond_signal(&t->cv);
+  pthread_mutex_unlock(&t->mu);
+  pthread_join(t->thread, NULL);
+  pthread_mutex_destroy(&t->mu);
+  pthread_cond_destroy(&t->cv);
+  return t->fired;
+}
+
+/* Exit status for a failed instantiation or call. */
+static int run_failure(const run_opts_t *o, bool timed_out, const shoal_diag_t *diag,
+                       shoal_err_t e) {
+  if (e == SHOAL_ERR_EXIT) return diag->exit_code;
+  if (timed_out && e == SHOAL_ERR_TRAP_INTERRUPT) {
+    fprintf(stderr, "error: guest interrupted after --timeout %" PRIu64 " ms\n", o->timeout_ms);
+    return CLI_EXIT_TRAP;
+  }
+  return runtime_status(diag, e);
+}
+
+/* Calls --invoke NAME with the command-line arguments; prints the results. */
+static int run_invoke(const run_opts_t *o, shoal_store_t *s, shoal_instance_t *inst,
+                      bool *call_failed, shoal_err_t *err, shoal_diag_t *diag) {
+  shoal_extern_t ex;
+  *call_failed = false;
+  if (!shoal_instance_export(inst, o->invoke, strlen(o->invoke), &ex)) {
+    fprintf(stderr, "error: no export named \"%s\"\n", o->invoke);
+    return CLI_EXIT_ERROR;
+  }
+  if (ex.kind != SHOAL_EXTERN_FUNC) {
+    fprintf(stderr, "error: export \"%s\" is a %s, not a function\n", o->invoke,
+            shoal_extern_kind_name(ex.kind));
+    return CLI_EXIT_ERROR;
+  }
+  shoal_functype_t ft;
+  shoal_func_type(ex.of.func, &ft);
+  if ((uint32_t)o->nargs != ft.nparams) {
+    char buf[512];
+    cli_buf_t b;
+    cli_buf_init(&b, buf, sizeof buf);
+    cli_buf_functype(&b, &ft);
+    fprintf(stderr, "shoal: \"%s\" takes %u argument%s, %d given; its type is %s\n", o->invoke,
+            (unsigned)ft.nparams, ft.nparams == 1 ? "" : "s", o->nargs, buf);
+    return CLI_EXIT_USAGE;
+  }
+  shoal_val_t *vals = calloc(ft.nparams + 1, sizeof *vals);
+  shoal_val_t *results = calloc(ft.nresults + 1, sizeof *results);
+  int status = CLI_EXIT_ERROR;
+  if (!vals || !results) goto done;
+  for (uint32_t i = 0; i < ft.nparams; i++) {
+    if (!parse_arg(o->args[i], ft.params[i], &vals[i])) {
+      fprintf(stderr, "shoal: argument %u: cannot read \"%s\" as %s\n", (unsigned)i + 1,
+              o->args[i], cli_valtype_name(ft.params[i]));
+      status = CLI_EXIT_USAGE;
+      goto done;
+    }
+  }
+  *err = shoal_func_call(s, ex.of.func, vals, ft.nparams, results, ft.nresults, diag);
+  if (*err != SHOAL_ERR_OK) {
+    *call_failed = true;
+    goto done;
+  }
+  for (uint32_t i = 0; i < ft.nresults; i++) print_result(&results[i]);
+  status = CLI_EXIT_OK;
+done:
+  free(vals);
+  free(results);
+  return status;
+}
+
+static int cmd_run(int argc, char **argv) {
+  run_opts_t o;
+  memset(&o, 0, sizeof o);
+  int status = parse_run_args(argc, argv, &o);
+  if (status >= 0) {
+    run_opts_free(&o);
+    return status;
+  }
+  status = CLI_EXIT_ERROR;
 
   shoal_module_t *m = NULL;
   shoal_store_t *s = NULL;
+  shoal_wasi_t *wasi = NULL;
   shoal_extern_t *imports = NULL;
-  shoal_val_t *vals = NULL, *results = NULL;
+  const char **env = NULL;
+  const char **guest_argv = NULL;
+  run_timer_t timer;
+  memset(&timer, 0, sizeof timer);
+  bool timed_out = false;
   shoal_diag_t diag;
   shoal_diag_clear(&diag);
+  /* A guest writing to a closed pipe gets EPIPE, not a dead host. */
+  signal(SIGPIPE, SIG_IGN);
 
-  m = load_module(file);
+  m = load_module(o.file);
   if (!m) goto done;
   shoal_store_config_t cfg = {
     .size = sizeof cfg, .stack_bytes = 8u << 20, .max_call_depth = 20000,
-    .max_memory_bytes = 0, .max_table_elems = 0, .fuel = 0,
+    .max_memory_bytes = o.max_memory, .max_table_elems = 0, .fuel = 0,
   };
   if (shoal_store_new(&cfg, &s) != SHOAL_ERR_OK) {
     fprintf(stderr, "error: cannot create a store\n");
     goto done;
   }
+
+  /* The guest's argv: the module's file name, then what follows it (with
+  ** --invoke those are the function's arguments instead). */
+  size_t gargc = 1 + (o.invoke ? 0 : (size_t)o.nargs);
+  guest_argv = calloc(gargc + 1, sizeof *guest_argv);
+  size_t nenv = 0;
+  env = build_env(&o, &nenv);
+  if (!guest_argv || !env) goto done;
+  guest_argv[0] = o.file;
+  for (size_t i = 1; i < gargc; i++) guest_argv[i] = o.args[i - 1];
+  shoal_wasi_config_t wc = {
+    .size = sizeof wc, .args = guest_argv, .nargs = gargc, .env = env, .nenv = nenv,
+    .preopens = o.dirs, .npreopens = o.ndirs, .listen_fds = o.listen, .nlisten = o.nlisten,
+  };
+  wasi = shoal_wasi_new(&wc, &diag);
+  if (!wasi) {
+    fprintf(stderr, "error: %s\n", cli_diag_message(&diag, diag.code));
+    goto done;
+  }
+  shoal_wasi_bind(wasi, s);
+
   size_t nimp = shoal_module_import_count(m);
   imports = calloc(nimp ? nimp : 1, sizeof *imports);
   if (!imports) goto done;
-  run_linker_t linker = { .store = s };
+  run_linker_t linker = {.store = s};
+  run_linker_add(&linker, shoal_wasi_resolve, wasi);
   if (!run_link(&linker, m, imports)) goto done;
 
+  if (o.timeout_ms && !timer_start(&timer, o.timeout_ms, s, wasi)) {
+    fprintf(stderr, "error: cannot start the --timeout timer\n");
+    goto done;
+  }
   shoal_instance_t *inst = NULL;
   shoal_err_t e = shoal_instance_new(s, m, imports, nimp, &inst, &diag);
+  if (e == SHOAL_ERR_OK && o.invoke) {
+    /* A WASI reactor initialises itself before its exports are used. */
+    shoal_func_t *init = shoal_instance_func(inst, "_initialize");
+    if (init) e = shoal_func_call(s, init, NULL, 0, NULL, 0, &diag);
+  }
   if (e != SHOAL_ERR_OK) {
-    status = runtime_status(&diag, e);
+    timed_out = timer_stop(&timer);
+    status = run_failure(&o, timed_out, &diag, e);
     goto done;
   }
-
-  const char *fname = invoke ? invoke : "_start";
-  shoal_extern_t ex;
-  if (!shoal_instance_export(inst, fname, strlen(fname), &ex)) {
-    if (!invoke) {
-      status = CLI_EXIT_OK; /* nothing to call: instantiation was the run */
-      goto done;
-    }
-    fprintf(stderr, "error: no export named \"%s\"\n", fname);
-    goto done;
+  if (o.invoke) {
+    bool failed;
+    status = run_invoke(&o, s, inst, &failed, &e, &diag);
+    timed_out = timer_stop(&timer);
+    if (failed) status = run_failure(&o, timed_out, &diag, e);
+  } else {
+    int code = 0;
+    e = shoal_wasi_run_start(wasi, s, inst, &code, &diag);
+    timed_out = timer_stop(&timer);
+    status = e == SHOAL_ERR_OK ? code : run_failure(&o, timed_out, &diag, e);
   }
-  if (ex.kind != SHOAL_EXTERN_FUNC) {
-    fprintf(stderr, "error: export \"%s\" is a %s, not a function\n", fname,
-            shoal_extern_kind_name(ex.kind));
-    goto done;
-  }
-  shoal_functype_t ft;
-  shoal_func_type(ex.of.func, &ft);
-  if ((uint32_t)nargs != ft.nparams) {
-    char buf[512];
-    cli_buf_t b;
-    cli_buf_init(&b, buf, sizeof buf);
-    cli_buf_functype(&b, &ft);
-    fprintf(stderr, "shoal: \"%s\" takes %u argument%s, %d given; its type is %s\n", fname,
-            (unsigned)ft.nparams, ft.nparams == 1 ? "" : "s", nargs, buf);
-    status = CLI_EXIT_USAGE;
-    goto done;
-  }
-  vals = calloc(ft.nparams + 1, sizeof *vals);
-  results = calloc(ft.nresults + 1, sizeof *results);
-  if (!vals || !results) goto done;
-  for (uint32_t i = 0; i < ft.nparams; i++) {
-    if (!parse_arg(args[i], ft.params[i], &vals[i])) {
-      fprintf(stderr, "shoal: argument %u: cannot read \"%s\" as %s\n", (unsigned)i + 1,
-              args[i], cli_valtype_name(ft.params[i]));
-      status = CLI_EXIT_USAGE;
-      goto done;
-    }
-  }
-  e = shoal_func_call(s, ex.of.func, vals, ft.nparams, results, ft.nresults, &diag);
-  if (e != SHOAL_ERR_OK) {
-    status = runtime_status(&diag, e);
-    goto done;
-  }
-  for (uint32_t i = 0; i < ft.nresults; i++) print_result(&results[i]);
-  status = CLI_EXIT_OK;
 
 done:
+  timer_stop(&timer);
   fflush(stdout);
-  free(vals);
-  free(results);
   free(imports);
-  if (s) shoal_store_free(s); /* before the module: instances refer to it */
+  if (s) shoal_store_free(s); /* before the module (instances refer to it) and WASI */
+  shoal_wasi_free(wasi);
   if (m) shoal_module_free(m);
-  free(args);
+  free(env);
+  free(guest_argv);
+  run_opts_free(&o);
   return status;
 }
 
