@@ -783,6 +783,9 @@ int main(int argc, char **argv) {
     return CLI_EXIT_USAGE;
   }
   const char *cmd = argv[1];
+  int cli_component_dispatch(const char *cmd, int argc, char **argv); /* cmd_component.c */
+  int crc = cli_component_dispatch(cmd, argc - 1, argv + 1); /* call; inspect/run of a component */
+  if (crc >= 0) return crc;
   if (strcmp(cmd, "run") == 0) return cmd_run(argc - 1, argv + 1);
   if (strcmp(cmd, "validate") == 0) return cmd_validate(argc - 1, argv + 1);
   if (strcmp(cmd, "inspect") == 0) return cmd_inspect(argc - 1, argv + 1);
