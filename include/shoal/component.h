@@ -1,0 +1,145 @@
+/*
+** shoal component model: decode, validate, inspect, instantiate and call
+** WebAssembly components (binary layer 1, version 0x0d). Built on engine.h.
+*/
+#ifndef SHOAL_COMPONENT_H
+#define SHOAL_COMPONENT_H
+
+#include "shoal/engine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* {===================================================================
+** Components
+** =================================================================== */
+typedef struct shoal_component shoal_component_t;
+
+/* True if the bytes start with a component preamble (magic, version 0x0d,
+** layer 1) rather than a core module's (layer 0). */
+bool shoal_is_component(const uint8_t *bytes, size_t len);
+
+/* Decodes and validates a component (every nested core module is compiled
+** by the engine). The bytes are copied. Errors carry the byte offset. */
+shoal_err_t shoal_component_new(const uint8_t *bytes, size_t len,
+                                shoal_component_t **out, shoal_diag_t *diag);
+void shoal_component_free(shoal_component_t *c);
+
+/* The component's world as WIT text, as `wasm-tools component wit` prints
+** it (package root:component; world root { imports; exports }).
+** *out is malloc'ed; free it with free(). */
+shoal_err_t shoal_component_wit(const shoal_component_t *c, char **out, size_t *len);
+
+/* }=================================================================== */
+
+/* {===================================================================
+** Component-level types and values
+** =================================================================== */
+typedef enum shoal_ctype_kind {
+  SHOAL_CT_BOOL, SHOAL_CT_S8, SHOAL_CT_U8, SHOAL_CT_S16, SHOAL_CT_U16,
+  SHOAL_CT_S32, SHOAL_CT_U32, SHOAL_CT_S64, SHOAL_CT_U64,
+  SHOAL_CT_F32, SHOAL_CT_F64, SHOAL_CT_CHAR, SHOAL_CT_STRING, SHOAL_CT_ERROR_CONTEXT,
+  SHOAL_CT_RECORD, SHOAL_CT_VARIANT, SHOAL_CT_LIST, SHOAL_CT_TUPLE,
+  SHOAL_CT_FLAGS, SHOAL_CT_ENUM, SHOAL_CT_OPTION, SHOAL_CT_RESULT,
+  SHOAL_CT_OWN, SHOAL_CT_BORROW, SHOAL_CT_STREAM, SHOAL_CT_FUTURE, SHOAL_CT_MAP,
+  /* not value types */
+  SHOAL_CT_FUNC, SHOAL_CT_COMPONENT, SHOAL_CT_INSTANCE, SHOAL_CT_RESOURCE,
+  SHOAL_CT_CORE_MODULE, SHOAL_CT_CORE_FUNC
+} shoal_ctype_kind_t;
+
+typedef struct cmp_type shoal_ctype_t;
+
+shoal_ctype_kind_t shoal_ctype_kind(const shoal_ctype_t *t);
+/* Fields of a record, cases of a variant, labels of flags/enum, elements
+** of a tuple, params of a func. name may be NULL (tuple); type may be NULL
+** (case without payload, label). */
+uint32_t shoal_ctype_count(const shoal_ctype_t *t);
+const shoal_ctype_t *shoal_ctype_item(const shoal_ctype_t *t, uint32_t i,
+                                      const char **name, size_t *name_len);
+/* list/option element, result ok type, handle's resource (may be NULL). */
+const shoal_ctype_t *shoal_ctype_elem(const shoal_ctype_t *t);
+/* result error type, func result type (may be NULL). */
+const shoal_ctype_t *shoal_ctype_err(const shoal_ctype_t *t);
+const shoal_ctype_t *shoal_ctype_result(const shoal_ctype_t *t);
+
+/* A component value, owned as a tree: free with shoal_cval_free. Strings
+** are UTF-8. Record fields and tuple elements are in `list.items`;
+** variant/enum/option/result use `var` (option: 0 none, 1 some; result:
+** 0 ok, 1 error; payload may be NULL); flags are a bit set. */
+typedef struct shoal_cval shoal_cval_t;
+struct shoal_cval {
+  shoal_ctype_kind_t kind;
+  union {
+    bool b;
+    int64_t s;        /* s8..s64 */
+    uint64_t u;       /* u8..u64 */
+    float f32;
+    double f64;
+    uint32_t ch;      /* a Unicode scalar value */
+    struct { char *ptr; size_t len; } str;
+    struct { shoal_cval_t *items; size_t n; } list;
+    struct { uint32_t disc; shoal_cval_t *payload; } var;
+    uint32_t flags;
+    uint32_t handle;  /* own/borrow: index in the caller's handle table */
+  } of;
+};
+void shoal_cval_free(shoal_cval_t *v);  /* frees the contents, not v itself */
+
+/* WAVE (WebAssembly Value Encoding) text of a value of type t. */
+shoal_err_t shoal_wave_parse(const shoal_ctype_t *t, const char *text, size_t len,
+                             shoal_cval_t *out, shoal_diag_t *diag);
+/* Parses "name(arg, ...)" against a func type's params into args[]
+** (count = shoal_ctype_count(ft)); *name_out points into text. */
+shoal_err_t shoal_wave_parse_call(const char *text, size_t len, const char **name_out,
+                                  size_t *name_len);
+shoal_err_t shoal_wave_parse_args(const shoal_ctype_t *ft, const char *text, size_t len,
+                                  shoal_cval_t *args, shoal_diag_t *diag);
+/* Appends the WAVE text of v (of type t) to a malloc'ed string. */
+shoal_err_t shoal_wave_print(const shoal_ctype_t *t, const shoal_cval_t *v, char **out);
+
+/* }=================================================================== */
+
+/* {===================================================================
+** Instances and calls
+** =================================================================== */
+typedef struct shoal_cinstance shoal_cinstance_t;
+typedef struct shoal_cfunc shoal_cfunc_t;
+
+/* A host implementation of an imported component function: args holds
+** nparams lifted values (owned by shoal), result receives the result (if
+** the function has one). Return OK or a trap code. */
+typedef shoal_err_t (*shoal_chost_fn_t)(void *env, const shoal_cval_t *args, size_t nargs,
+                                        shoal_cval_t *result);
+
+/* Imports by name: "name" for a top-level function, "iface#func" for a
+** function of an imported instance. Instances of types only are
+** satisfied by themselves. */
+typedef struct shoal_cimport {
+  const char *name;
+  shoal_chost_fn_t fn;
+  void *env;
+} shoal_cimport_t;
+
+shoal_err_t shoal_cinstance_new(shoal_store_t *s, const shoal_component_t *c,
+                                const shoal_cimport_t *imports, size_t nimports,
+                                shoal_cinstance_t **out, shoal_diag_t *diag);
+void shoal_cinstance_free(shoal_cinstance_t *inst);
+
+/* An exported function: "name" (world level) or "iface#name" (of an
+** exported instance, e.g. "ns:pkg/api@1.0.0#add"). NULL if absent. */
+shoal_cfunc_t *shoal_cinstance_func(shoal_cinstance_t *inst, const char *name);
+const shoal_ctype_t *shoal_cfunc_type(const shoal_cfunc_t *f);
+
+/* Calls f: args are lowered (copied into the callee), the result lifted
+** into *result (when the type has one; free with shoal_cval_free). */
+shoal_err_t shoal_cfunc_call(shoal_store_t *s, shoal_cfunc_t *f,
+                             const shoal_cval_t *args, size_t nargs,
+                             shoal_cval_t *result, shoal_diag_t *diag);
+
+/* }=================================================================== */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

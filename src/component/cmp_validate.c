@@ -1,0 +1,283 @@
+/*
+** Component validation rules beyond decoding: labels and name uniqueness,
+** type checking of (core) instantiation arguments, canonical definitions.
+*/
+#include "cmp_decode.h"
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+/* label ::= word ('-' word)*, each word all-lowercase or all-uppercase,
+** starting with a letter (Explainer.md "Import and Export Definitions"). */
+bool cmp_check_label(cmp_dec_t *d, const char *s, uint32_t n) {
+  uint32_t i = 0;
+  if (n == 0) return cmp_dec_err(d, SHOAL_ERR_INVALID, "label cannot be empty");
+  while (i < n) {
+    if (!isalpha((unsigned char)s[i])) goto bad;
+    bool upper = isupper((unsigned char)s[i]);
+    for (; i < n && s[i] != '-'; i++) {
+      unsigned char c = (unsigned char)s[i];
+      if (!(isdigit(c) || (upper ? isupper(c) : islower(c)))) goto bad;
+    }
+    if (i < n) {
+      i++;
+      if (i == n) goto bad;
+    }
+  }
+  return true;
+bad:
+  return cmp_dec_err(d, SHOAL_ERR_INVALID, "`%.*s` is not in kebab case", (int)n, s);
+}
+
+/* Strongly-unique names: equal ignoring ASCII case. */
+bool cmp_names_clash(const char *a, uint32_t an, const char *b, uint32_t bn) {
+  if (an != bn) return false;
+  for (uint32_t i = 0; i < an; i++)
+    if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i])) return false;
+  return true;
+}
+
+cmp_type_t *cmp_sortidx_type(cmp_dec_t *d, cmp_scope_t *s, cmp_sort_t sort, uint32_t idx, shoal_externtype_t *ct) {
+  cmp_item_t *it = cmp_space_get(d, s, sort, idx);
+  if (!it) return NULL;
+  if (ct) *ct = it->ct;
+  if (sort <= CMP_SORT_CORE_GLOBAL) return cmp_prim(SHOAL_CT_BOOL); /* non-NULL marker: see ct */
+  return it->type;
+}
+
+static bool core_extern_matches(const shoal_externtype_t *a, const shoal_externtype_t *e) {
+  if (a->kind != e->kind) return false;
+  switch (a->kind) {
+  case SHOAL_EXTERN_FUNC:
+    if (a->func.nparams != e->func.nparams || a->func.nresults != e->func.nresults) return false;
+    for (uint32_t i = 0; i < a->func.nparams; i++)
+      if (a->func.params[i] != e->func.params[i]) return false;
+    for (uint32_t i = 0; i < a->func.nresults; i++)
+      if (a->func.results[i] != e->func.results[i]) return false;
+    return true;
+  case SHOAL_EXTERN_TABLE:
+  case SHOAL_EXTERN_MEMORY:
+    if (a->kind == SHOAL_EXTERN_TABLE && a->elem != e->elem) return false;
+    if (a->limits.min < e->limits.min) return false;
+    return !e->limits.has_max || (a->limits.has_max && a->limits.max <= e->limits.max);
+  case SHOAL_EXTERN_GLOBAL:
+    return a->global_type == e->global_type && a->global_mutable == e->global_mutable;
+  }
+  return false;
+}
+
+static const char *kind_name(shoal_extern_kind_t k) { return shoal_extern_kind_name(k); }
+
+bool cmp_check_core_instantiate(cmp_dec_t *d, cmp_scope_t *s, cmp_def_t *def, cmp_type_t **out) {
+  cmp_type_t *t = cmp_new_type(d, SHOAL_CT_CORE_MODULE);
+  if (!t) return false;
+  if (def->kind == CMP_DEF_CORE_INLINE) {
+    t->nexports = def->nargs;
+    t->core_exports = cmp_alloc(&d->c->arena, (def->nargs + 1) * sizeof *t->core_exports);
+    if (!t->core_exports) return cmp_dec_oom(d);
+    for (uint32_t i = 0; i < def->nargs; i++) {
+      cmp_arg_t *a = &def->args[i];
+      if (a->sort > CMP_SORT_CORE_GLOBAL)
+        return cmp_dec_err(d, SHOAL_ERR_INVALID, "a %s cannot be exported from a core instance", cmp_sort_name(a->sort));
+      cmp_item_t *it = cmp_space_get(d, s, a->sort, a->idx);
+      if (!it) return false;
+      t->core_exports[i] = (cmp_core_extern_t){"", a->name, 0, a->name_len, it->ct};
+    }
+    *out = t;
+    return true;
+  }
+  cmp_item_t *mi = cmp_space_get(d, s, CMP_SORT_CORE_MODULE, def->a);
+  if (!mi) return false;
+  const cmp_type_t *mt = mi->type;
+  for (uint32_t i = 0; i < def->nargs; i++)
+    if (!cmp_space_get(d, s, CMP_SORT_CORE_INSTANCE, def->args[i].idx)) return false;
+  for (uint32_t i = 0; i < mt->n; i++) {
+    const cmp_core_extern_t *im = &mt->core_imports[i];
+    const cmp_arg_t *arg = NULL;
+    for (uint32_t j = 0; j < def->nargs && !arg; j++)
+      if (def->args[j].name_len == im->module_len && memcmp(def->args[j].name, im->module, im->module_len) == 0)
+        arg = &def->args[j];
+    if (!arg)
+      return cmp_dec_err(d, SHOAL_ERR_INVALID, "missing module instantiation argument named `%.*s`", (int)im->module_len, im->module);
+    const cmp_type_t *inst = s->space[CMP_SORT_CORE_INSTANCE].items[arg->idx].type;
+    const cmp_core_extern_t *ex = NULL;
+    for (uint32_t j = 0; j < inst->nexports && !ex; j++)
+      if (inst->core_exports[j].name_len == im->name_len && memcmp(inst->core_exports[j].name, im->name, im->name_len) == 0)
+        ex = &inst->core_exports[j];
+    if (!ex)
+      return cmp_dec_err(d, SHOAL_ERR_INVALID, "module instantiation argument `%.*s` does not export an item named `%.*s`",
+                         (int)im->module_len, im->module, (int)im->name_len, im->name);
+    if (!core_extern_matches(&ex->type, &im->type))
+      return cmp_dec_err(d, SHOAL_ERR_INVALID, "type mismatch for export `%.*s` of module instantiation argument `%.*s`: expected %s",
+                         (int)im->name_len, im->name, (int)im->module_len, im->module, kind_name(im->type.kind));
+  }
+  t->nexports = mt->nexports;
+  t->core_exports = mt->core_exports;
+  *out = t;
+  return true;
+}
+
+bool cmp_check_instantiate(cmp_dec_t *d, cmp_scope_t *s, cmp_def_t *def, cmp_type_t **out) {
+  cmp_type_t *t = cmp_new_type(d, SHOAL_CT_INSTANCE);
+  if (!t) return false;
+  cmp_arena_t *ar = &d->c->arena;
+  if (def->kind == CMP_DEF_INLINE) {
+    t->nexports = def->nargs;
+    t->exports = cmp_alloc(ar, (def->nargs + 1) * sizeof *t->exports);
+    if (!t->exports) return cmp_dec_oom(d);
+    for (uint32_t i = 0; i < def->nargs; i++) {
+      cmp_arg_t *a = &def->args[i];
+      if (a->sort < CMP_SORT_FUNC && a->sort != CMP_SORT_CORE_MODULE)
+        return cmp_dec_err(d, SHOAL_ERR_INVALID, "a %s cannot be exported from an instance", cmp_sort_name(a->sort));
+      cmp_type_t *at = cmp_sortidx_type(d, s, a->sort, a->idx, NULL);
+      if (!at) return false;
+      t->exports[i] = (cmp_extern_t){a->name, a->name_len, a->sort, at};
+    }
+    *out = t;
+    return true;
+  }
+  cmp_item_t *ci = cmp_space_get(d, s, CMP_SORT_COMPONENT, def->a);
+  if (!ci) return false;
+  const cmp_type_t *ct = ci->type;
+  cmp_subst_t m = {0};
+  for (uint32_t i = 0; i < def->nargs; i++)
+    if (!cmp_sortidx_type(d, s, def->args[i].sort, def->args[i].idx, NULL)) return false;
+  for (uint32_t i = 0; i < ct->n; i++) {
+    const cmp_extern_t *im = &ct->imports[i];
+    const cmp_arg_t *arg = NULL;
+    for (uint32_t j = 0; j < def->nargs && !arg; j++)
+      if (def->args[j].name_len == im->name_len && memcmp(def->args[j].name, im->name, im->name_len) == 0)
+        arg = &def->args[j];
+    if (!arg) {
+      cmp_subst_free(&m);
+      return cmp_dec_err(d, SHOAL_ERR_INVALID, "missing import named `%.*s`", (int)im->name_len, im->name);
+    }
+    if (arg->sort != im->sort) {
+      cmp_subst_free(&m);
+      return cmp_dec_err(d, SHOAL_ERR_INVALID, "expected %s found %s for the instantiation argument `%.*s`",
+                         cmp_sort_name(im->sort), cmp_sort_name(arg->sort), (int)im->name_len, im->name);
+    }
+    cmp_type_t *at = s->space[arg->sort].items[arg->idx].type;
+    char why[160] = "";
+    if (!cmp_subtype(im->sort, at, im->type, &m, why, sizeof why)) {
+      cmp_subst_free(&m);
+      return cmp_dec_err(d, SHOAL_ERR_INVALID, "type mismatch for component instantiation argument `%.*s`: %s",
+                         (int)im->name_len, im->name, why[0] ? why : "not a subtype");
+    }
+  }
+  t->nexports = ct->nexports;
+  t->exports = cmp_alloc(ar, (ct->nexports + 1) * sizeof *t->exports);
+  if (!t->exports) { cmp_subst_free(&m); return cmp_dec_oom(d); }
+  for (uint32_t i = 0; i < ct->nexports; i++) {
+    t->exports[i] = ct->exports[i];
+    t->exports[i].type = cmp_type_subst(ar, ct->exports[i].type, &m);
+    if (!t->exports[i].type) { cmp_subst_free(&m); return cmp_dec_oom(d); }
+  }
+  cmp_subst_free(&m);
+  *out = t;
+  return true;
+}
+
+static bool same_core_func(const shoal_functype_t *a, const shoal_functype_t *b) {
+  shoal_externtype_t x = {.kind = SHOAL_EXTERN_FUNC, .func = *a}, y = {.kind = SHOAL_EXTERN_FUNC, .func = *b};
+  return core_extern_matches(&x, &y);
+}
+
+static void sig_text(const shoal_functype_t *f, char *buf, size_t n) {
+  size_t k = 0;
+  k += (size_t)snprintf(buf + k, n - k, "[");
+  for (uint32_t i = 0; i < f->nparams && k < n; i++)
+    k += (size_t)snprintf(buf + k, n - k, "%s%s", i ? " " : "", shoal_valtype_name(f->params[i]));
+  if (k < n) k += (size_t)snprintf(buf + k, n - k, "] -> [");
+  for (uint32_t i = 0; i < f->nresults && k < n; i++)
+    k += (size_t)snprintf(buf + k, n - k, "%s%s", i ? " " : "", shoal_valtype_name(f->results[i]));
+  if (k < n) snprintf(buf + k, n - k, "]");
+}
+
+static bool check_opts(cmp_dec_t *d, cmp_scope_t *s, cmp_def_t *def, cmp_type_t *ft, bool lift) {
+  cmp_opts_t *o = &def->opts;
+  if (o->memory >= 0) {
+    cmp_item_t *m = cmp_space_get(d, s, CMP_SORT_CORE_MEMORY, (uint32_t)o->memory);
+    if (!m) return false;
+  }
+  if (o->realloc >= 0) {
+    cmp_item_t *r = cmp_space_get(d, s, CMP_SORT_CORE_FUNC, (uint32_t)o->realloc);
+    if (!r) return false;
+    static const shoal_valtype_t p4[4] = {SHOAL_I32, SHOAL_I32, SHOAL_I32, SHOAL_I32}, r1[1] = {SHOAL_I32};
+    shoal_functype_t want = {4, 1, p4, r1};
+    if (!same_core_func(&r->ct.func, &want))
+      return cmp_dec_err(d, SHOAL_ERR_INVALID, "canonical option `realloc` uses a core function with an incorrect signature");
+  }
+  bool params_mem = false, results_mem = cmp_needs_memory(ft->result);
+  for (uint32_t i = 0; i < ft->n; i++) params_mem |= cmp_needs_memory(ft->fields[i].type);
+  uint32_t nflat = 0;
+  for (uint32_t i = 0; i < ft->n; i++) nflat += cmp_flat_count(ft->fields[i].type);
+  bool params_spill = nflat > CMP_MAX_FLAT_PARAMS;
+  bool results_spill = ft->result && cmp_flat_count(ft->result) > CMP_MAX_FLAT_RESULTS;
+  if ((params_mem || results_mem || params_spill || results_spill) && o->memory < 0)
+    return cmp_dec_err(d, SHOAL_ERR_INVALID, "canonical option `memory` is required");
+  /* lift lowers the params into the callee; lower lowers the results into the caller */
+  if ((lift ? (params_mem || params_spill) : results_mem) && o->realloc < 0)
+    return cmp_dec_err(d, SHOAL_ERR_INVALID, "canonical option `realloc` is required");
+  if (o->post_return >= 0) {
+    if (!lift) return cmp_dec_err(d, SHOAL_ERR_INVALID, "canonical option `post-return` cannot be specified for lowerings");
+    cmp_item_t *pr = cmp_space_get(d, s, CMP_SORT_CORE_FUNC, (uint32_t)o->post_return);
+    if (!pr) return false;
+    shoal_functype_t core;
+    if (!cmp_flatten_functype(&d->c->arena, ft, true, &core)) return cmp_dec_oom(d);
+    shoal_functype_t want = {core.nresults, 0, core.results, NULL};
+    if (!same_core_func(&pr->ct.func, &want))
+      return cmp_dec_err(d, SHOAL_ERR_INVALID, "canonical option `post-return` uses a core function with an incorrect signature");
+  }
+  return true;
+}
+
+bool cmp_check_canon(cmp_dec_t *d, cmp_scope_t *s, cmp_def_t *def) {
+  cmp_arena_t *ar = &d->c->arena;
+  static const shoal_valtype_t i32[1] = {SHOAL_I32};
+  switch (def->kind) {
+  case CMP_DEF_CANON_LIFT: {
+    cmp_item_t *cf = cmp_space_get(d, s, CMP_SORT_CORE_FUNC, def->a);
+    if (!cf) return false;
+    cmp_item_t *ti = cmp_space_get(d, s, CMP_SORT_TYPE, def->b);
+    if (!ti) return false;
+    if (ti->type->kind != SHOAL_CT_FUNC) return cmp_dec_err(d, SHOAL_ERR_INVALID, "type index %u is not a function type", def->b);
+    if (ti->type->async) return cmp_dec_err(d, SHOAL_ERR_UNSUPPORTED, "async functions are not supported");
+    if (!check_opts(d, s, def, ti->type, true)) return false;
+    shoal_functype_t want;
+    if (!cmp_flatten_functype(ar, ti->type, true, &want)) return cmp_dec_oom(d);
+    if (!same_core_func(&cf->ct.func, &want)) {
+      char a[128], b[128];
+      sig_text(&want, a, sizeof a);
+      sig_text(&cf->ct.func, b, sizeof b);
+      return cmp_dec_err(d, SHOAL_ERR_INVALID, "lowered function type `%s` does not match core function %u type `%s`", a, def->a, b);
+    }
+    def->type = ti->type;
+    return true;
+  }
+  case CMP_DEF_CANON_LOWER: {
+    cmp_item_t *f = cmp_space_get(d, s, CMP_SORT_FUNC, def->a);
+    if (!f) return false;
+    if (!check_opts(d, s, def, f->type, false)) return false;
+    cmp_type_t *ct = cmp_new_type(d, SHOAL_CT_CORE_FUNC);
+    if (!ct) return false;
+    if (!cmp_flatten_functype(ar, f->type, false, &ct->core_func)) return cmp_dec_oom(d);
+    def->type = ct;
+    return true;
+  }
+  default: {
+    cmp_item_t *ri = cmp_space_get(d, s, CMP_SORT_TYPE, def->b);
+    if (!ri) return false;
+    cmp_type_t *rt = ri->type;
+    if (rt->kind != SHOAL_CT_RESOURCE) return cmp_dec_err(d, SHOAL_ERR_INVALID, "type index %u is not a resource type", def->b);
+    if (def->kind != CMP_DEF_CANON_RESOURCE_DROP && rt->owner != s)
+      return cmp_dec_err(d, SHOAL_ERR_INVALID, "resource type %u is not defined in this component", def->b);
+    cmp_type_t *ct = cmp_new_type(d, SHOAL_CT_CORE_FUNC);
+    if (!ct) return false;
+    if (def->kind == CMP_DEF_CANON_RESOURCE_DROP) ct->core_func = (shoal_functype_t){1, 0, i32, NULL};
+    else ct->core_func = (shoal_functype_t){1, 1, i32, i32};
+    def->type = ct;
+    return true;
+  }
+  }
+}
