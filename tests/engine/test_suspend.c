@@ -273,3 +273,65 @@ TEST(direct_host_call_suspends) {
   ASSERT_EQ_INT(t.calls, 4);
   shoal_store_free(s);
 }
+
+/* "env" "tick" for re-entry: at depth 0 it calls the export `target` back
+** with its own argument and returns that result + 1000; nested, it returns
+** 2 * arg, or tries to suspend. */
+typedef struct reenter_state {
+  shoal_func_t *target;
+  int depth, nested_calls;
+  bool suspend_nested;
+  shoal_err_t nested_err;
+} reenter_state;
+
+static shoal_err_t host_reenter(shoal_caller_t *c, void *env, shoal_raw_t *io) {
+  reenter_state *r = env;
+  int32_t arg = (int32_t)(uint32_t)io[0];
+  if (r->depth > 0) {
+    r->nested_calls++;
+    if (r->suspend_nested) return SHOAL_ERR_SUSPENDED;
+    io[0] = (uint32_t)(arg * 2);
+    return SHOAL_ERR_OK;
+  }
+  r->depth++;
+  shoal_val_t a = util_i32(arg), res;
+  shoal_diag_t d;
+  r->nested_err = shoal_func_call(shoal_caller_store(c), r->target, &a, 1, &res, 1, &d);
+  r->depth--;
+  if (r->nested_err != SHOAL_ERR_OK) return shoal_caller_trap(c, "nested: %s", d.message);
+  io[0] = (uint32_t)(res.of.i32 + 1000);
+  return SHOAL_ERR_OK;
+}
+
+TEST(host_reenters_wasm) {
+  shoal_module_t *m = util_module("eng_suspend");
+  shoal_store_t *s = util_store(NULL);
+  reenter_state r;
+  memset(&r, 0, sizeof r);
+  shoal_extern_t imp;
+  imp.kind = SHOAL_EXTERN_FUNC;
+  imp.of.func = shoal_func_new_host(s, &TICK_TYPE, host_reenter, &r, NULL);
+  shoal_instance_t *inst = NULL;
+  shoal_diag_t d;
+  ASSERT_OK_DIAG(shoal_instance_new(s, m, &imp, 1, &inst, &d), &d);
+  r.target = shoal_instance_func(inst, "run");
+  /* run(3): tick(i) = run(i) + 1000 with run(i) = i^2 inside (nested ticks
+  ** return 2i), so the outer sum is sum(i^2 + 1001) over i < 3. */
+  shoal_val_t arg = util_i32(3), res;
+  ASSERT_OK_DIAG(shoal_func_call(s, r.target, &arg, 1, &res, 1, &d), &d);
+  ASSERT_EQ_INT(res.of.i32, (0 + 1 + 4) + 3 * 1001);
+  ASSERT_EQ_INT(r.nested_calls, 0 + 1 + 2);
+
+  /* Only the outermost execution can suspend: a nested one that tries
+  ** gets a trap, which the host passes on. */
+  r.suspend_nested = true;
+  ASSERT_ERR(shoal_func_call(s, r.target, &arg, 1, &res, 1, &d), SHOAL_ERR_TRAP_HOST);
+  ASSERT_ERR(r.nested_err, SHOAL_ERR_TRAP_HOST);
+  ASSERT_EQ_STR(d.message, "nested: cannot suspend inside a nested call");
+  ASSERT_TRUE(!shoal_store_suspended(s));
+  r.suspend_nested = false;
+  ASSERT_OK_DIAG(shoal_func_call(s, r.target, &arg, 1, &res, 1, &d), &d);
+  ASSERT_EQ_INT(res.of.i32, 5 + 3 * 1001);
+  shoal_store_free(s);
+  shoal_module_free(m);
+}
