@@ -413,7 +413,6 @@ static uint32_t path_open(wasi_call_t *c, const shoal_raw_t *a) {
   bool write = (base & (WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE |
                         WASI_RIGHT_FD_FILESTAT_SET_SIZE)) ||
                (fdflags & WASI_FDFLAG_APPEND) || (oflags & WASI_O_TRUNC);
-  if (oflags & WASI_O_DIRECTORY) write = false; /* directories open read-only */
   bool readonly = d->readonly;
   if (readonly && (write || (oflags & (WASI_O_CREAT | WASI_O_TRUNC)))) {
     free(path);
@@ -431,11 +430,6 @@ static uint32_t path_open(wasi_call_t *c, const shoal_raw_t *a) {
   if (fdflags & WASI_FDFLAG_NONBLOCK) flags |= O_NONBLOCK;
   bool follow = lookup & WASI_LOOKUP_SYMLINK_FOLLOW;
   int host = open_beneath(c->w, d->host, path, flags, 0666, follow);
-  if (host == -EISDIR && (flags & O_ACCMODE) != O_RDONLY && !(oflags & WASI_O_CREAT) &&
-      !(base & (WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE | WASI_RIGHT_FD_FILESTAT_SET_SIZE)) &&
-      !(oflags & WASI_O_TRUNC) && !(fdflags & WASI_FDFLAG_APPEND)) {
-    host = open_beneath(c->w, d->host, path, (flags & ~O_ACCMODE) | O_RDONLY, 0666, follow);
-  }
   free(path);
   if (host < 0) return neg_errno(host);
   struct stat sb;
@@ -645,8 +639,9 @@ static uint32_t two_paths(wasi_call_t *c, uint32_t fd1, uint64_t r1, uint32_t p1
     free(s2);
     return neg_errno(r);
   }
-  /* Put the trailing slashes back for rename (checked on the entries); a
-  ** link source or target with a slash cannot be a file. */
+  /* Put the trailing slashes back (the kernel checks them on the entries
+  ** without following), except on a link source: there the kernel would
+  ** follow a symlink, so its answer is worked out here. */
   size_t n1 = strlen(a1.name), n2 = strlen(a2.name);
   char *m1 = malloc(n1 + 2), *m2 = malloc(n2 + 2);
   if (!m1 || !m2) {
@@ -658,7 +653,7 @@ static uint32_t two_paths(wasi_call_t *c, uint32_t fd1, uint64_t r1, uint32_t p1
     if (a1.trailing) strcat(m1, "/");
     if (a2.trailing) strcat(m2, "/");
     if (link) {
-      if (a1.trailing || a2.trailing) {
+      if (a1.trailing) {
         struct stat sb;
         r = -1;
         errno = fstatat(a1.fd, a1.name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ? ENOENT
