@@ -31,6 +31,7 @@
   X(BR_IF)         /* c off                    if fp[c] jump                */ \
   X(BR_IF_BACK)    /* c off                                                 */ \
   X(BR_UNLESS)     /* c off                    if !fp[c] jump               */ \
+  X(BR_UNLESS_BACK)/* c off                                                 */ \
   X(BR_TABLE)      /* i n off*(n+1)            jump to off[min(fp[i], n)]    */ \
   X(CALL)          /* f base                   call funcs[f], frame at base */ \
   X(CALL_INDIRECT) /* type tbl i base                                       */ \
@@ -56,6 +57,15 @@
   X(MEMORY_INIT)   /* seg d s n                                             */ \
   X(DATA_DROP)     /* seg                                                   */
 
+/* i32 comparisons that fuse with a following br_if or if.
+** ORDER COND: negation is the entry at index ^ 1. */
+#define ENG_BRC_CONDS(X) \
+  X(EQ, ==, u32) X(NE, !=, u32) \
+  X(LT_S, <, s32) X(GE_S, >=, s32) \
+  X(LT_U, <, u32) X(GE_U, >=, u32) \
+  X(GT_S, >, s32) X(LE_S, <=, s32) \
+  X(GT_U, >, u32) X(LE_U, <=, u32)
+
 typedef enum eng_op {
 #define X(name) ENG_OP_##name,
   ENG_CONTROL_OPS(X)
@@ -63,13 +73,19 @@ typedef enum eng_op {
   /* numeric: d a (unary) or d a b (binary) */
 #define UN(name, ...) ENG_OP_##name,
 #define BI(name, ...) ENG_OP_##name,
+#define BIK(name, ...) ENG_OP_##name, ENG_OP_##name##_IMM,
 #define TU(name, ...) ENG_OP_##name,
 #define TB(name, ...) ENG_OP_##name,
 #include "opcodes.def"
 #undef UN
 #undef BI
+#undef BIK
 #undef TU
 #undef TB
+  /* i32 compare fused with br_if: a b off | a imm off; _B: loop back-edge */
+#define X(cond, ...) ENG_OP_BRC_##cond, ENG_OP_BRC_##cond##_I, ENG_OP_BRC_##cond##_B, ENG_OP_BRC_##cond##_IB,
+  ENG_BRC_CONDS(X)
+#undef X
   /* loads: d addr offset; stores: addr v offset */
 #define LOAD(name, ...) ENG_OP_##name,
 #define STORE(name, ...) ENG_OP_##name,

@@ -19,7 +19,8 @@ enum { K_STACK, K_LOCAL, K_CONST };
 
 typedef struct cval {
   uint8_t type, kind;
-  uint32_t v;               /* local index or constant index */
+  uint32_t v;               /* local index */
+  uint64_t bits;            /* constant value: its slot is made only if needed */
 } cval;
 
 typedef struct ctrl {
@@ -55,6 +56,10 @@ typedef struct cc {
   /* The last instruction wrote the top stack slot and nothing followed:
   ** a local.set can retarget it (patch_dst) instead of copying. */
   uint32_t patch_end, patch_dst;
+  /* The last instruction was an i32 compare: br_if/if can fuse with it. */
+  uint32_t cmp_start, cmp_end, cmp_nsfix, cmp_ncfix;
+  uint16_t cmp_code;        /* its wasm opcode */
+  bool cmp_imm;
 } cc;
 
 static const eng_valtype one_type[256] = {
@@ -65,19 +70,43 @@ static const eng_valtype one_type[256] = {
 /* {=====================================================================
 ** Numeric instruction table, from opcodes.def
 ** ===================================================================== */
-typedef struct numinfo { uint16_t op; uint8_t in, out, binary; } numinfo;
+typedef struct numinfo { uint16_t op, imm_op; uint8_t in, out, binary; } numinfo;
 #define NUMIDX(code) ((code) >= 0xfc00 ? 0x100 + ((code) & 0xff) : (code))
 static const numinfo numtab[0x110] = {
-#define UN(n, code, vi, vo, ...) [NUMIDX(code)] = {ENG_OP_##n, SHOAL_##vi, SHOAL_##vo, 0},
-#define BI(n, code, vi, vo, ...) [NUMIDX(code)] = {ENG_OP_##n, SHOAL_##vi, SHOAL_##vo, 1},
-#define TU(n, code, vi, vo) [NUMIDX(code)] = {ENG_OP_##n, SHOAL_##vi, SHOAL_##vo, 0},
-#define TB(n, code, vi, vo) [NUMIDX(code)] = {ENG_OP_##n, SHOAL_##vi, SHOAL_##vo, 1},
+#define UN(n, code, vi, vo, ...) [NUMIDX(code)] = {ENG_OP_##n, 0, SHOAL_##vi, SHOAL_##vo, 0},
+#define BI(n, code, vi, vo, ...) [NUMIDX(code)] = {ENG_OP_##n, 0, SHOAL_##vi, SHOAL_##vo, 1},
+#define BIK(n, code, vi, vo, ...) [NUMIDX(code)] = {ENG_OP_##n, ENG_OP_##n##_IMM, SHOAL_##vi, SHOAL_##vo, 1},
+#define TU(n, code, vi, vo) [NUMIDX(code)] = {ENG_OP_##n, 0, SHOAL_##vi, SHOAL_##vo, 0},
+#define TB(n, code, vi, vo) [NUMIDX(code)] = {ENG_OP_##n, 0, SHOAL_##vi, SHOAL_##vo, 1},
 #include "opcodes.def"
 #undef UN
 #undef BI
+#undef BIK
 #undef TU
 #undef TB
 };
+
+/* For a constant on the left: the opcode with its operands swapped (the
+** same for commutative ones, the mirrored comparison), or 0. */
+static uint16_t swapped(uint32_t code) {
+  switch (code) {
+  case 0x46: case 0x47: case 0x6a: case 0x6c: case 0x71: case 0x72: case 0x73:   /* i32 eq ne add mul and or xor */
+  case 0x51: case 0x52: case 0x7c: case 0x7e: case 0x83: case 0x84: case 0x85:   /* i64 */
+    return (uint16_t)code;
+  case 0x48: return 0x4a; case 0x4a: return 0x48; case 0x49: return 0x4b; case 0x4b: return 0x49;
+  case 0x4c: return 0x4e; case 0x4e: return 0x4c; case 0x4d: return 0x4f; case 0x4f: return 0x4d;
+  case 0x53: return 0x55; case 0x55: return 0x53; case 0x54: return 0x56; case 0x56: return 0x54;
+  case 0x57: return 0x59; case 0x59: return 0x57; case 0x58: return 0x5a; case 0x5a: return 0x58;
+  default: return 0;
+  }
+}
+
+/* The fused compare-and-branch condition (ENG_BRC_CONDS order) of an i32
+** comparison opcode. */
+static uint32_t brc_cond(uint32_t code) {
+  static const uint8_t idx[10] = {0, 1, 2, 4, 6, 8, 7, 9, 3, 5};  /* 0x46..0x4f */
+  return idx[code - 0x46];
+}
 
 typedef struct meminfo { uint16_t op; uint8_t type, log2, store; } meminfo;
 static const meminfo memtab[0x40] = {
@@ -138,6 +167,8 @@ static void emit_nat(cc *c, uint32_t pos) {
   emit(c, pos);
 }
 
+static uint32_t intern_const(cc *c, uint64_t bits);
+
 /* The slot operand for the value at stack position pos. */
 static void emit_opnd(cc *c, uint32_t pos) {
   if (!c->live) return;
@@ -145,14 +176,16 @@ static void emit_opnd(cc *c, uint32_t pos) {
   switch (v->kind) {
   case K_STACK: emit_nat(c, pos); break;
   case K_LOCAL: emit(c, v->v); break;
-  default:
+  default: {
+    uint32_t k = intern_const(c, v->bits);
     if (c->ncfix == c->cap_cfix && !grow((void **)&c->cfix, &c->cap_cfix, sizeof *c->cfix, c->ncfix + 1)) {
       c->oom = true;
       return;
     }
     c->cfix[c->ncfix++] = c->len;
-    emit(c, v->v);
+    emit(c, k);
     break;
+  }
   }
 }
 
@@ -215,7 +248,7 @@ static uint32_t push(cc *c, eng_valtype t) {
     return 0;
   }
   uint32_t pos = c->nvals++;
-  c->vals[pos] = (cval){t, K_STACK, 0};
+  c->vals[pos] = (cval){t, K_STACK, 0, 0};
   if (c->nvals > c->max_height) c->max_height = c->nvals;
   return pos;
 }
@@ -357,6 +390,66 @@ static bool moves_needed(const cc *c, const ctrl *L, uint32_t arity) {
 }
 /* }===================================================================== */
 
+/* {=====================================================================
+** Compare-and-branch fusion
+** ===================================================================== */
+typedef struct opword { uint32_t w; uint8_t fix; } opword;   /* fix: 0, 1 stack, 2 const */
+
+/* If the value at position p is the result of the i32 comparison just
+** emitted, takes that instruction back out and returns its opcode and
+** operand words, so a branch can test the comparison itself. */
+static bool take_cmp(cc *c, uint32_t p, uint32_t *code, opword ops[2], bool *imm) {
+  if (!c->live || c->cmp_end != c->len || c->vals[p].kind != K_STACK ||
+      c->code[c->cmp_start + 1] != p)
+    return false;
+  uint32_t n = c->cmp_code == 0x45 ? 1 : 2;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t q = c->cmp_start + 2 + i;
+    ops[i].w = c->code[q];
+    ops[i].fix = 0;
+    for (uint32_t k = c->cmp_nsfix; k < c->nsfix; k++) if (c->sfix[k] == q) ops[i].fix = 1;
+    for (uint32_t k = c->cmp_ncfix; k < c->ncfix; k++) if (c->cfix[k] == q) ops[i].fix = 2;
+  }
+  *code = c->cmp_code;
+  *imm = c->cmp_imm;
+  c->len = c->cmp_start;
+  c->nsfix = c->cmp_nsfix;
+  c->ncfix = c->cmp_ncfix;
+  c->cmp_end = c->patch_end = UINT32_MAX;
+  return true;
+}
+
+static void emit_opword(cc *c, opword o) {
+  if (!c->live) return;
+  uint32_t **list = o.fix == 1 ? &c->sfix : &c->cfix;
+  uint32_t *n = o.fix == 1 ? &c->nsfix : &c->ncfix;
+  uint32_t *cap = o.fix == 1 ? &c->cap_sfix : &c->cap_cfix;
+  if (o.fix) {
+    if (*n == *cap && !grow((void **)list, cap, sizeof **list, *n + 1)) {
+      c->oom = true;
+      return;
+    }
+    (*list)[(*n)++] = c->len;
+  }
+  emit(c, o.w);
+}
+
+/* Emits a branch taken when the comparison (negated if neg) holds; back
+** marks a loop back-edge. Returns the position of the offset word. */
+static uint32_t emit_fused(cc *c, uint32_t code, const opword ops[2], bool imm, bool neg, bool back) {
+  if (code == 0x45) {                  /* eqz: branch on zero */
+    emit_op(c, neg ? (back ? ENG_OP_BR_IF_BACK : ENG_OP_BR_IF) : (back ? ENG_OP_BR_UNLESS_BACK : ENG_OP_BR_UNLESS));
+    emit_opword(c, ops[0]);
+  } else {
+    uint32_t cond = brc_cond(code) ^ (neg ? 1u : 0u);
+    emit_op(c, (eng_op)(ENG_OP_BRC_EQ + 4 * cond + (imm ? 1 : 0) + (back ? 2 : 0)));
+    emit_opword(c, ops[0]);
+    emit_opword(c, ops[1]);
+  }
+  return c->len;
+}
+/* }===================================================================== */
+
 static shoal_err_t read_blocktype(cc *c, const eng_valtype **params, uint32_t *np,
                                   const eng_valtype **results, uint32_t *nr) {
   shoal_err_t err = SHOAL_ERR_OK;
@@ -461,6 +554,7 @@ static void set_local(cc *c, uint32_t x, uint32_t pos) {
   if (!pending && c->vals[pos].kind == K_STACK && c->patch_end == c->len &&
       c->code[c->patch_dst] == nat(c, pos)) {
     c->code[c->patch_dst] = x;     /* retarget the producer: a local, not relocated */
+    c->cmp_end = UINT32_MAX;
     for (uint32_t i = c->nsfix; i-- > 0;)
       if (c->sfix[i] == c->patch_dst) { c->sfix[i] = UINT32_MAX; break; }
     c->patch_end = UINT32_MAX;
@@ -520,13 +614,36 @@ static shoal_err_t compile_expr(cc *c) {
         }
         uint32_t at = c->nvals;
         if (c->live) {
-          emit_op(c, (eng_op)ni->op);
+          uint32_t start = c->len, nsfix = c->nsfix, ncfix = c->ncfix;
+          uint32_t a = (uint32_t)p[0], b = (uint32_t)p[1];
+          bool imm = false;
+          if (ni->binary && ni->imm_op) {
+            /* a constant operand that fits 32 bits becomes an immediate */
+            if (c->vals[a].kind == K_CONST && c->vals[b].kind != K_CONST && swapped(code)) {
+              code = swapped(code);
+              ni = &numtab[code];
+              uint32_t t = a; a = b; b = t;
+            }
+            const cval *vb = &c->vals[b];
+            imm = vb->kind == K_CONST &&
+                  (ni->in == SHOAL_I32 || (uint64_t)(int64_t)(int32_t)vb->bits == vb->bits);
+          }
+          emit_op(c, (eng_op)(imm ? ni->imm_op : ni->op));
           uint32_t dpos = c->len;
           emit_nat(c, (at));
-          emit_opnd(c, (uint32_t)p[0]);
-          if (ni->binary) emit_opnd(c, (uint32_t)p[1]);
+          emit_opnd(c, a);
+          if (imm) emit(c, (uint32_t)c->vals[b].bits);
+          else if (ni->binary) emit_opnd(c, b);
           push(c, ni->out);
           patchable(c, dpos);
+          if (code >= 0x45 && code <= 0x4f) {
+            c->cmp_start = start;
+            c->cmp_end = c->len;
+            c->cmp_nsfix = nsfix;
+            c->cmp_ncfix = ncfix;
+            c->cmp_code = (uint16_t)code;
+            c->cmp_imm = imm;
+          }
         } else {
           push(c, ni->out);
         }
@@ -582,9 +699,16 @@ static shoal_err_t compile_expr(cc *c) {
       uint32_t np, nr;
       TRY(read_blocktype(c, &ps, &np, &rs, &nr));
       TRY(pop(c, SHOAL_I32, &p[0], &got));
+      uint32_t ccode = 0;
+      opword ops[2];
+      bool imm = false;
+      bool fused = c->live && take_cmp(c, (uint32_t)p[0], &ccode, ops, &imm);
       materialize_all(c);
       uint32_t fix = 0;
-      if (c->live) {
+      if (fused) {
+        fix = emit_fused(c, ccode, ops, imm, true, false) + 1;
+        emit(c, 0);
+      } else if (c->live) {
         emit_op(c, ENG_OP_BR_UNLESS);
         emit_opnd(c, (uint32_t)p[0]);
         fix = c->len + 1;
@@ -680,8 +804,16 @@ static shoal_err_t compile_expr(cc *c) {
         }
         if (!c->oom) c->code[skip] = (uint32_t)((int32_t)c->len - (int32_t)skip);
       } else {
+        uint32_t ccode = 0;
+        opword ops[2];
+        bool imm = false;
+        bool fused = take_cmp(c, (uint32_t)p[0], &ccode, ops, &imm);
         for (uint32_t i = 0; i < arity; i++) materialize(c, c->nvals - arity + i);
-        if (L->op == 0x03) {
+        if (fused) {
+          emit_fused(c, ccode, ops, imm, false, L->op == 0x03);
+          if (L->op == 0x03) emit(c, (uint32_t)((int32_t)L->target - (int32_t)c->len));
+          else emit_fwd(c, L);
+        } else if (L->op == 0x03) {
           emit_op(c, ENG_OP_BR_IF_BACK);
           emit_opnd(c, (uint32_t)p[0]);
           emit(c, (uint32_t)((int32_t)L->target - (int32_t)c->len));
@@ -933,7 +1065,7 @@ static shoal_err_t compile_expr(cc *c) {
       uint32_t pos = push(c, t);
       if (c->live && !c->oom) {
         c->vals[pos].kind = K_CONST;
-        c->vals[pos].v = intern_const(c, bits);
+        c->vals[pos].bits = bits;
       }
       c->patch_end = UINT32_MAX;
       break;
@@ -944,7 +1076,7 @@ static shoal_err_t compile_expr(cc *c) {
       uint32_t pos = push(c, t);
       if (c->live && !c->oom) {
         c->vals[pos].kind = K_CONST;
-        c->vals[pos].v = intern_const(c, 0);
+        c->vals[pos].bits = 0;
       }
       break;
     }
@@ -1133,6 +1265,7 @@ shoal_err_t eng_compile_func(shoal_module_t *m, uint32_t idx, shoal_diag_t *diag
   c->r = (eng_reader){m->bytes, fn->body, fn->body + fn->body_len, diag};
   c->at = fn->body_offset;
   c->patch_end = UINT32_MAX;
+  c->cmp_end = UINT32_MAX;
   eng_code *code = NULL;
 
   TRY(read_locals(c));

@@ -97,6 +97,11 @@ typedef double CT_f64;
 #define WR_u64(v) ((uint64_t)(v))
 #define WR_f32(v) ((uint64_t)f32_bits(v))
 #define WR_f64(v) f64_bits(v)
+/* 32-bit immediates, sign-extended to the operand type */
+#define RI_u32(w) ((uint32_t)(w))
+#define RI_s32(w) ((int32_t)(w))
+#define RI_u64(w) ((uint64_t)(int64_t)(int32_t)(w))
+#define RI_s64(w) ((int64_t)(int32_t)(w))
 /* }===================================================================== */
 
 #define BUDGET_CHUNK (1 << 20)
@@ -163,13 +168,18 @@ static shoal_err_t run(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, co
 #undef X
 #define UN(name, ...) H(name)
 #define BI(name, ...) H(name)
+#define BIK(name, ...) H(name) H(name##_IMM)
 #define TU(name, ...) H(name)
 #define TB(name, ...) H(name)
 #include "opcodes.def"
 #undef UN
 #undef BI
+#undef BIK
 #undef TU
 #undef TB
+#define X(cond, ...) H(BRC_##cond) H(BRC_##cond##_I) H(BRC_##cond##_B) H(BRC_##cond##_IB)
+    ENG_BRC_CONDS(X)
+#undef X
 #define LOAD(name, ...) H(name)
 #define STORE(name, ...) H(name)
 #include "memops.def"
@@ -199,6 +209,13 @@ static shoal_err_t run(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, co
 #define NEXT() goto *(const void *)((const char *)&&L_UNREACHABLE + (int32_t)pc[0])
 #define TRAP(code) do { err = SHOAL_ERR_##code; goto trap; } while (0)
 #define SLOT(i) fp[pc[i]]
+/* Loop back-edges spend budget: interrupts and fuel are noticed here. */
+#define BACK_EDGE() do {                                        \
+    if (eng_unlikely(--budget <= 0)) {                          \
+      err = budget_refill(s, &budget);                          \
+      if (err) goto trap;                                       \
+    }                                                           \
+  } while (0)
 #define RELOAD_MEM() do { mem = inst->mem0; mb = mem ? mem->base : NULL; ms = mem ? mem->size : 0; } while (0)
 
   NEXT();
@@ -216,10 +233,7 @@ L_BR:
   pc += 1 + (int32_t)pc[1];
   NEXT();
 L_BR_BACK:
-  if (eng_unlikely(--budget <= 0)) {
-    err = budget_refill(s, &budget);
-    if (err) goto trap;
-  }
+  BACK_EDGE();
   pc += 1 + (int32_t)pc[1];
   NEXT();
 L_BR_IF:
@@ -228,10 +242,7 @@ L_BR_IF:
   NEXT();
 L_BR_IF_BACK:
   if ((uint32_t)SLOT(1)) {
-    if (eng_unlikely(--budget <= 0)) {
-      err = budget_refill(s, &budget);
-      if (err) goto trap;
-    }
+    BACK_EDGE();
     pc += 2 + (int32_t)pc[2];
   } else {
     pc += 3;
@@ -240,6 +251,14 @@ L_BR_IF_BACK:
 L_BR_UNLESS:
   if (!(uint32_t)SLOT(1)) pc += 2 + (int32_t)pc[2];
   else pc += 3;
+  NEXT();
+L_BR_UNLESS_BACK:
+  if (!(uint32_t)SLOT(1)) {
+    BACK_EDGE();
+    pc += 2 + (int32_t)pc[2];
+  } else {
+    pc += 3;
+  }
   NEXT();
 L_BR_TABLE: {
   uint32_t i = (uint32_t)SLOT(1), n = pc[2];
@@ -279,9 +298,9 @@ do_call:
     frames[depth].fp = fp;
     frames[depth].func = func;
     depth++;
-    if (cd->nlocals > cd->nparams)
-      memset(nfp + cd->nparams, 0, (size_t)(cd->nlocals - cd->nparams) * sizeof *nfp);
-    if (cd->nconsts) memcpy(nfp + cd->const_base, cd->consts, (size_t)cd->nconsts * sizeof *nfp);
+    /* Locals start at zero; constants are copied in. Both are short. */
+    for (uint32_t i = cd->nparams, n = cd->nlocals; i < n; i++) nfp[i] = 0;
+    for (uint32_t i = 0, n = cd->nconsts; i < n; i++) nfp[cd->const_base + i] = cd->consts[i];
     fp = nfp;
     func = callee;
     pc = cd->words;
@@ -516,13 +535,52 @@ L_DATA_DROP:
     pc += 4;                                                            \
     NEXT();                                                             \
   }
+#define BIK(name, code, vi, vo, ci, co, expr)                           \
+  BI(name, code, vi, vo, ci, co, expr)                                  \
+  L_##name##_IMM: {                                                     \
+    CT_##ci a = RD_##ci(SLOT(2));                                       \
+    CT_##ci b = RI_##ci(pc[3]);                                         \
+    SLOT(1) = WR_##co(expr);                                            \
+    pc += 4;                                                            \
+    NEXT();                                                             \
+  }
 #define TU(name, ...)
 #define TB(name, ...)
 #include "opcodes.def"
 #undef UN
 #undef BI
+#undef BIK
 #undef TU
 #undef TB
+
+  /* i32 compare-and-branch: a b off, a imm off; _B variants are back-edges */
+#define X(cond, op, ct)                                                 \
+  L_BRC_##cond:                                                         \
+    if (RD_##ct(SLOT(1)) op RD_##ct(SLOT(2))) pc += 3 + (int32_t)pc[3]; \
+    else pc += 4;                                                       \
+    NEXT();                                                             \
+  L_BRC_##cond##_I:                                                     \
+    if (RD_##ct(SLOT(1)) op RI_##ct(pc[2])) pc += 3 + (int32_t)pc[3];   \
+    else pc += 4;                                                       \
+    NEXT();                                                             \
+  L_BRC_##cond##_B:                                                     \
+    if (RD_##ct(SLOT(1)) op RD_##ct(SLOT(2))) {                         \
+      BACK_EDGE();                                                      \
+      pc += 3 + (int32_t)pc[3];                                         \
+    } else {                                                            \
+      pc += 4;                                                          \
+    }                                                                   \
+    NEXT();                                                             \
+  L_BRC_##cond##_IB:                                                    \
+    if (RD_##ct(SLOT(1)) op RI_##ct(pc[2])) {                           \
+      BACK_EDGE();                                                      \
+      pc += 3 + (int32_t)pc[3];                                         \
+    } else {                                                            \
+      pc += 4;                                                          \
+    }                                                                   \
+    NEXT();
+  ENG_BRC_CONDS(X)
+#undef X
 
 #define DIVOP(name, ct, rd, wr, minv, expr_div)                         \
   L_##name: {                                                           \
@@ -578,6 +636,7 @@ done:
   s->budget = budget;
   return SHOAL_ERR_OK;
 #undef NEXT
+#undef BACK_EDGE
 #undef TRAP
 #undef SLOT
 #undef RELOAD_MEM
