@@ -25,13 +25,32 @@ static const char usage_text[] =
   "usage: shoal <command> [arguments]\n"
   "\n"
   "commands:\n"
-  "  run FILE.wasm [--invoke NAME [ARGS...]]\n"
-  "      Instantiate the module and call its \"_start\" export, or the export\n"
-  "      NAME with ARGS converted to its parameter types (integers in decimal\n"
-  "      or 0x hex, may be negative; floats as for strtod, also nan and inf;\n"
-  "      references only as null). Prints each result on its own line. A\n"
-  "      module without \"_start\" is only instantiated (its start function\n"
-  "      runs).\n"
+  "  run [OPTIONS] [--] FILE.wasm [ARGS...]\n"
+  "      Run a WASI (preview 1) command: instantiate the module, call its\n"
+  "      \"_start\" export with argv = FILE.wasm ARGS... and exit with the\n"
+  "      guest's status. stdin, stdout and stderr pass through. A module\n"
+  "      without \"_start\" is only instantiated (its start function runs).\n"
+  "      --dir HOST[::GUEST][:readonly]  pre-open directory HOST as GUEST\n"
+  "                          (default: the same name); the guest reaches no\n"
+  "                          other files; :readonly refuses changes (EROFS)\n"
+  "      --env KEY=VALUE     set a guest environment variable (--env KEY\n"
+  "                          copies the host's); the environment is empty\n"
+  "                          otherwise\n"
+  "      --inherit-env       start from the host's whole environment\n"
+  "      --max-memory BYTES  cap each linear memory (K, M, G suffixes):\n"
+  "                          memory.grow returns -1 past it\n"
+  "      --timeout MS        interrupt the guest after MS milliseconds\n"
+  "                          (exit status 3)\n"
+  "      --listen ADDR:PORT  listen on TCP ADDR:PORT (IPv4) and give the\n"
+  "                          socket to the guest as fd 3, 4, ... (before the\n"
+  "                          pre-opened directories) for sock_accept\n"
+  "      --invoke NAME       call export NAME instead of \"_start\", with ARGS\n"
+  "                          converted to its parameter types (integers in\n"
+  "                          decimal or 0x hex, may be negative; floats as for\n"
+  "                          strtod, also nan and inf; references only as\n"
+  "                          null), and print each result on its own line. A\n"
+  "                          reactor's \"_initialize\" runs first. Also\n"
+  "                          accepted right after FILE.wasm.\n"
   "  validate FILE.wasm...\n"
   "      Decode and validate; silent on success.\n"
   "  inspect FILE.wasm\n"
@@ -51,8 +70,10 @@ static const char usage_text[] =
   "  1  the module failed to load, validate or link, or a file could not be\n"
   "     read; for spectest, some command failed\n"
   "  2  usage error\n"
-  "  3  the guest trapped (the message and backtrace go to stderr)\n"
-  "  a guest that exits through the host (e.g. WASI proc_exit) gives its status\n";
+  "  3  the guest trapped (the message and backtrace go to stderr), or ran\n"
+  "     past --timeout\n"
+  "  a guest that exits through WASI proc_exit gives its status (modulo 256);\n"
+  "  a _start that returns gives 0\n";
 
 static int usage_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 static int usage_error(const char *fmt, ...) {
@@ -659,6 +680,9 @@ static int cmd_run(int argc, char **argv) {
     .size = sizeof wc, .args = guest_argv, .nargs = gargc, .env = env, .nenv = nenv,
     .preopens = o.dirs, .npreopens = o.ndirs, .listen_fds = o.listen, .nlisten = o.nlisten,
   };
+  /* For tests of the sandbox's portable path walk on kernels with openat2. */
+  const char *no2 = getenv("SHOAL_WASI_NO_OPENAT2");
+  if (no2 && *no2 && strcmp(no2, "0") != 0) wc.flags |= SHOAL_WASI_NO_OPENAT2;
   wasi = shoal_wasi_new(&wc, &diag);
   if (!wasi) {
     fprintf(stderr, "error: %s\n", cli_diag_message(&diag, diag.code));
