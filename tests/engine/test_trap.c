@@ -108,6 +108,12 @@ TEST(trap_messages) {
   a[0] = util_f32(-1.0f);
   expect_trap(&fx, "conv_u", a, 1, SHOAL_ERR_TRAP_INT_OVERFLOW, "conv_u", &d);
 
+  a[0] = util_i32(4);
+  expect_trap(&fx, "table_get", a, 1, SHOAL_ERR_TRAP_TABLE_OOB, "table_get", &d);
+  ASSERT_EQ_STR(d.message, "out of bounds table access");
+  a[0] = util_i32(65000); a[1] = util_i32(537);
+  expect_trap(&fx, "fill", a, 2, SHOAL_ERR_TRAP_MEM_OOB, "fill", &d);
+
   expect_trap(&fx, "forever", NULL, 0, SHOAL_ERR_TRAP_STACK, "forever", &d);
   ASSERT_EQ_STR(d.message, "call stack exhausted");
 
@@ -124,6 +130,11 @@ TEST(trap_messages) {
   a[0] = util_f64(-2147483648.9);
   ASSERT_OK(shoal_func_call(fx.s, shoal_instance_func(fx.inst, "conv"), a, 1, &r, 1, &d));
   ASSERT_EQ_INT(r.of.i32, INT32_MIN);
+  a[0] = util_i32(3);
+  ASSERT_OK(shoal_func_call(fx.s, shoal_instance_func(fx.inst, "table_get"), a, 1, &r, 1, &d));
+  ASSERT_TRUE(r.type == SHOAL_FUNCREF && r.of.func == NULL);
+  a[0] = util_i32(65000); a[1] = util_i32(536);
+  ASSERT_OK(shoal_func_call(fx.s, shoal_instance_func(fx.inst, "fill"), a, 2, NULL, 0, &d));
   trap_teardown(&fx);
 }
 

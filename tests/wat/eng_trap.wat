@@ -28,5 +28,7 @@
     (if (result i32) (i32.eqz (local.get 0))
       (then (i32.const 0))
       (else (i32.add (call $depth (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))))
+  (func $table_get (export "table_get") (param i32) (result funcref) (table.get 0 (local.get 0)))
+  (func $fill (export "fill") (param i32 i32) (memory.fill (local.get 0) (i32.const 0) (local.get 1)))
   (func $forever (export "forever") (call $forever))
   (func $calls_host (export "calls_host") (param i32) (call $host_fail (local.get 0))))
