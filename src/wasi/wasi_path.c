@@ -619,7 +619,8 @@ static uint32_t two_paths(wasi_call_t *c, uint32_t fd1, uint64_t r1, uint32_t p1
   char *s1 = NULL, *s2 = NULL;
   uint32_t err = path_prologue(c, fd1, r1, p1, l1, &d1, &s1);
   if (!err) err = path_prologue(c, fd2, r2, p2, l2, &d2, &s2);
-  if (!err && (d2->readonly || (!link && d1->readonly))) err = WASI_EROFS;
+  /* A link out of a read-only tree would make its file writable elsewhere. */
+  if (!err && (d1->readonly || d2->readonly)) err = WASI_EROFS;
   if (err) {
     free(s1);
     free(s2);
