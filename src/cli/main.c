@@ -72,7 +72,8 @@ static const char usage_text[] =
   "  2  usage error\n"
   "  3  the guest trapped (the message and backtrace go to stderr), or ran\n"
   "     past --timeout\n"
-  "  a guest that exits through WASI proc_exit gives its status (modulo 256);\n"
+  "  a guest that exits through WASI proc_exit gives its status (255 if it\n"
+  "  is outside 0..255);\n"
   "  a _start that returns gives 0\n";
 
 static int usage_error(const char *fmt, ...) CLI_PRINTF(1, 2);
@@ -568,13 +569,18 @@ static bool timer_stop(run_timer_t *t) {
   pthread_join(t->thread, NULL);
   pthread_mutex_destroy(&t->mu);
   pthread_cond_destroy(&t->cv);
+  t->started = false; /* a second stop is a no-op */
   return t->fired;
 }
 
 /* Exit status for a failed instantiation or call. */
+/* A guest status as a process exit status: one outside 0..255 would be cut
+** to its low byte by the OS (256 would read as success), so it becomes 255. */
+static int guest_status(int code) { return code < 0 || code > 255 ? 255 : code; }
+
 static int run_failure(const run_opts_t *o, bool timed_out, const shoal_diag_t *diag,
                        shoal_err_t e) {
-  if (e == SHOAL_ERR_EXIT) return diag->exit_code;
+  if (e == SHOAL_ERR_EXIT) return guest_status(diag->exit_code);
   if (timed_out && e == SHOAL_ERR_TRAP_INTERRUPT) {
     fprintf(stderr, "error: guest interrupted after --timeout %" PRIu64 " ms\n", o->timeout_ms);
     return CLI_EXIT_TRAP;
@@ -689,6 +695,9 @@ static int cmd_run(int argc, char **argv) {
     goto done;
   }
   shoal_wasi_bind(wasi, s);
+  /* The guest holds its own copies of the listening sockets now. */
+  for (size_t i = 0; i < o.nlisten; i++) close(o.listen[i]);
+  o.nlisten = 0;
 
   size_t nimp = shoal_module_import_count(m);
   imports = calloc(nimp ? nimp : 1, sizeof *imports);
@@ -722,7 +731,7 @@ static int cmd_run(int argc, char **argv) {
     int code = 0;
     e = shoal_wasi_run_start(wasi, s, inst, &code, &diag);
     timed_out = timer_stop(&timer);
-    status = e == SHOAL_ERR_OK ? code : run_failure(&o, timed_out, &diag, e);
+    status = e == SHOAL_ERR_OK ? guest_status(code) : run_failure(&o, timed_out, &diag, e);
   }
 
 done:
