@@ -1,7 +1,8 @@
 /*
-** libFuzzer target: decode, validate and compile the input; if it is a valid
-** module, satisfy its imports with stand-ins (host functions returning zeros,
-** fresh memories, tables and globals of the declared types), instantiate it
+** libFuzzer target: decode, validate and compile the input (a module, or in
+** body mode a function body wrapped into a fixed module); if it is valid,
+** satisfy its imports with stand-ins (host functions returning zeros, fresh
+** memories, tables and globals of the declared types), instantiate it
 ** in a store with fuel and small limits, and call every exported function
 ** (up to FUZZ_MAX_CALLS) with zero arguments.
 ** Built with -DSHOAL_FUZZ=ON (clang); run with `make fuzz`.
@@ -87,10 +88,120 @@ static void call_exports(shoal_store_t *s, shoal_instance_t *inst, const shoal_m
   }
 }
 
+/* {===================================================================
+** Body mode: an input whose first byte is not 0x00 (every module starts
+** with 0x00) is the code of one function, wrapped into a fixed module with
+** an imported function, a table, a memory, globals and active and passive
+** segments. Most random modules fail to decode; most wrapped bodies reach
+** the validator, the compiler and the interpreter.
+** =================================================================== */
+typedef struct buf {
+  uint8_t *p;
+  size_t len, cap;
+  bool oom;
+} buf;
+
+static void put(buf *b, const void *src, size_t n) {
+  if (b->oom) return;
+  if (b->len + n > b->cap) {
+    size_t cap = (b->len + n) * 2;
+    uint8_t *p = realloc(b->p, cap);
+    if (!p) { b->oom = true; return; }
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, src, n);
+  b->len += n;
+}
+
+static void put_u32(buf *b, uint32_t v) {
+  do {
+    uint8_t byte = v & 0x7f;
+    v >>= 7;
+    if (v) byte |= 0x80;
+    put(b, &byte, 1);
+  } while (v);
+}
+
+static void put_section(buf *b, uint8_t id, const uint8_t *contents, size_t n) {
+  put(b, &id, 1);
+  put_u32(b, (uint32_t)n);
+  put(b, contents, n);
+}
+
+#define SEC(b, id, ...) do {                                              \
+    static const uint8_t sec_[] = { __VA_ARGS__ };                        \
+    put_section(b, id, sec_, sizeof sec_);                                \
+  } while (0)
+
+/* The body function's type, chosen by the mode byte. */
+static const uint8_t *body_type(uint8_t sel, size_t *n) {
+  static const uint8_t types[4][8] = {
+    { 0x60, 0x00, 0x00 },                         /* () -> () */
+    { 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f },       /* (i32 i32) -> (i32) */
+    { 0x60, 0x02, 0x7e, 0x7c, 0x01, 0x7e },       /* (i64 f64) -> (i64) */
+    { 0x60, 0x02, 0x7d, 0x7f, 0x02, 0x7d, 0x7c }, /* (f32 i32) -> (f32 f64) */
+  };
+  static const size_t lens[4] = { 3, 6, 6, 7 };
+  *n = lens[sel & 3];
+  return types[sel & 3];
+}
+
+static uint8_t *wrap_body(const uint8_t *data, size_t size, size_t *out_len) {
+  buf b = { NULL, 0, 0, false };
+  static const uint8_t hdr[] = { 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00 };
+  put(&b, hdr, sizeof hdr);
+  size_t tn;
+  const uint8_t *t = body_type(data[0], &tn);
+  /* types: 0 = the body's, 1 = (i32) -> (i32) for the import */
+  uint8_t types[32] = { 0x02 };
+  memcpy(types + 1, t, tn);
+  static const uint8_t t1[] = { 0x60, 0x01, 0x7f, 0x01, 0x7f };
+  memcpy(types + 1 + tn, t1, sizeof t1);
+  put_section(&b, 1, types, 1 + tn + sizeof t1);
+  SEC(&b, 2, 0x01, 0x03, 'e', 'n', 'v', 0x01, 'h', 0x00, 0x01);     /* import func 0 */
+  SEC(&b, 3, 0x01, 0x00);                                            /* func 1: type 0 */
+  SEC(&b, 4, 0x01, 0x70, 0x01, 0x04, 0x08);                          /* table funcref 4..8 */
+  SEC(&b, 5, 0x01, 0x01, 0x01, 0x04);                                /* memory 1..4 */
+  SEC(&b, 6, 0x02, 0x7f, 0x01, 0x41, 0x00, 0x0b,                     /* mut i32 = 0 */
+      0x7e, 0x01, 0x42, 0x00, 0x0b);                                 /* mut i64 = 0 */
+  SEC(&b, 7, 0x01, 0x01, 'f', 0x00, 0x01);                           /* export "f" */
+  SEC(&b, 9, 0x02, 0x00, 0x41, 0x00, 0x0b, 0x02, 0x00, 0x01,         /* active: 0, 1 at 0 */
+      0x01, 0x00, 0x02, 0x01, 0x00);                                 /* passive: 1, 0 */
+  SEC(&b, 12, 0x02);                                                 /* data count */
+  /* code: one body, the input after the mode byte */
+  buf code = { NULL, 0, 0, false };
+  put_u32(&code, 1);
+  put_u32(&code, (uint32_t)(size - 1));
+  put(&code, data + 1, size - 1);
+  if (code.oom) b.oom = true;
+  else put_section(&b, 10, code.p, code.len);
+  free(code.p);
+  SEC(&b, 11, 0x02, 0x00, 0x41, 0x00, 0x0b, 0x04, 'a', 'b', 'c', 'd',  /* active at 0 */
+      0x01, 0x04, 'w', 'x', 'y', 'z');                                  /* passive */
+  if (b.oom) {
+    free(b.p);
+    return NULL;
+  }
+  *out_len = b.len;
+  return b.p;
+}
+
+/* }=================================================================== */
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   shoal_module_t *m = NULL;
   shoal_diag_t diag;
-  if (shoal_module_new(data, size, &m, &diag) != SHOAL_ERR_OK) return 0;
+  if (size > 0 && data[0] != 0x00) {
+    size_t len = 0;
+    uint8_t *wrapped = wrap_body(data, size, &len);
+    if (!wrapped) return 0;
+    shoal_err_t err = shoal_module_new(wrapped, len, &m, &diag);
+    free(wrapped);
+    if (err != SHOAL_ERR_OK) return 0;
+  } else if (shoal_module_new(data, size, &m, &diag) != SHOAL_ERR_OK) {
+    return 0;
+  }
 
   shoal_store_config_t cfg;
   memset(&cfg, 0, sizeof cfg);
