@@ -127,7 +127,9 @@ shoal_err_t shoal_cinstance_new(shoal_store_t *s, const shoal_component_t *c,
 void shoal_cinstance_free(shoal_cinstance_t *inst);
 
 /* An exported function: "name" (world level) or "iface#name" (of an
-** exported instance, e.g. "ns:pkg/api@1.0.0#add"). NULL if absent. */
+** exported instance, e.g. "ns:pkg/api@1.0.0#add"); a bare name not at the
+** world level finds the one function of that name in the exported
+** instances. NULL if absent or ambiguous. */
 shoal_cfunc_t *shoal_cinstance_func(shoal_cinstance_t *inst, const char *name);
 const shoal_ctype_t *shoal_cfunc_type(const shoal_cfunc_t *f);
 

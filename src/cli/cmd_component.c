@@ -55,10 +55,83 @@ int cli_component_inspect(int argc, char **argv) {
   return CLI_EXIT_OK;
 }
 
+/* shoal call COMPONENT.wasm 'name(arg, ...)': instantiate (imports of
+** types only), call the export with WAVE arguments, print the WAVE result. */
 int cli_component_call(int argc, char **argv) {
-  (void)argc; (void)argv;
-  fprintf(stderr, "shoal: call: not yet implemented\n");
-  return CLI_EXIT_ERROR;
+  if (argc != 3) {
+    fprintf(stderr, "shoal: call: usage: shoal call COMPONENT.wasm 'name(arg, ...)'\n");
+    return CLI_EXIT_USAGE;
+  }
+  const char *text = argv[2];
+  const char *name;
+  size_t name_len;
+  if (shoal_wave_parse_call(text, strlen(text), &name, &name_len) != SHOAL_ERR_OK) {
+    fprintf(stderr, "shoal: call: expected 'name(arg, ...)', got '%s'\n", text);
+    return CLI_EXIT_USAGE;
+  }
+  shoal_component_t *c;
+  if (!load(argv[1], &c)) return CLI_EXIT_ERROR;
+  int rc = CLI_EXIT_ERROR;
+  shoal_store_t *s = NULL;
+  shoal_cinstance_t *inst = NULL;
+  shoal_cval_t *args = NULL;
+  uint32_t nargs = 0;
+  char *fname = strndup(name, name_len);
+  shoal_diag_t d;
+  shoal_diag_clear(&d);
+  if (!fname || shoal_store_new(NULL, &s) != SHOAL_ERR_OK) {
+    fprintf(stderr, "shoal: call: out of memory\n");
+    goto done;
+  }
+  shoal_err_t e = shoal_cinstance_new(s, c, NULL, 0, &inst, &d);
+  if (e != SHOAL_ERR_OK) {
+    fprintf(stderr, "shoal: call: instantiating %s: %s\n", argv[1], cli_diag_message(&d, e));
+    rc = shoal_err_is_trap(e) ? CLI_EXIT_TRAP : CLI_EXIT_ERROR;
+    goto done;
+  }
+  shoal_cfunc_t *f = shoal_cinstance_func(inst, fname);
+  if (!f) {
+    fprintf(stderr, "shoal: call: no exported function '%s' (or the name is ambiguous)\n", fname);
+    goto done;
+  }
+  const shoal_ctype_t *ft = shoal_cfunc_type(f);
+  nargs = shoal_ctype_count(ft);
+  args = calloc(nargs ? nargs : 1, sizeof *args);
+  if (!args) goto done;
+  e = shoal_wave_parse_args(ft, text, strlen(text), args, &d);
+  if (e != SHOAL_ERR_OK) {
+    fprintf(stderr, "shoal: call: %s\n", cli_diag_message(&d, e));
+    rc = CLI_EXIT_USAGE;
+    goto done;
+  }
+  shoal_cval_t result;
+  e = shoal_cfunc_call(s, f, args, nargs, &result, &d);
+  if (e != SHOAL_ERR_OK) {
+    fprintf(stderr, "shoal: call: %s: %s\n", fname, cli_diag_message(&d, e));
+    rc = shoal_err_is_trap(e) ? CLI_EXIT_TRAP : CLI_EXIT_ERROR;
+    goto done;
+  }
+  const shoal_ctype_t *rt = shoal_ctype_result(ft);
+  if (rt) {
+    char *out;
+    if (shoal_wave_print(rt, &result, &out) == SHOAL_ERR_OK) {
+      printf("%s\n", out);
+      free(out);
+      rc = CLI_EXIT_OK;
+    }
+    shoal_cval_free(&result);
+  } else {
+    printf("()\n");
+    rc = CLI_EXIT_OK;
+  }
+done:
+  for (uint32_t i = 0; args && i < nargs; i++) shoal_cval_free(&args[i]);
+  free(args);
+  free(fname);
+  shoal_cinstance_free(inst);
+  shoal_store_free(s);
+  shoal_component_free(c);
+  return rc;
 }
 
 int cli_component_run(int argc, char **argv) {

@@ -3,6 +3,7 @@
 ** growable text buffers and UTF-8 names.
 */
 #include "cmp_reader.h"
+#include "cmp_rt.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +90,7 @@ void cmp_buf_printf(cmp_buf_t *b, const char *fmt, ...) {
 }
 
 /* Well-formed UTF-8 (no surrogates, no overlongs). */
-static bool utf8_valid(const uint8_t *s, size_t n) {
+bool cmp_utf8_valid(const uint8_t *s, size_t n) {
   size_t i = 0;
   while (i < n) {
     uint8_t c = s[i];
@@ -114,7 +115,7 @@ bool cmp_rd_name(cmp_reader_t *r, const char **name, uint32_t *len, const char *
   uint32_t n;
   if (!cmp_rd_u32(r, &n, what)) return false;
   if (n > r->end - r->pos) return cmp_rd_err(r, "unexpected end: name length out of bounds");
-  if (!utf8_valid(r->base + r->pos, n)) return cmp_rd_err(r, "malformed UTF-8 encoding");
+  if (!cmp_utf8_valid(r->base + r->pos, n)) return cmp_rd_err(r, "malformed UTF-8 encoding");
   *name = (const char *)r->base + r->pos;
   *len = n;
   r->pos += n;

@@ -1,0 +1,76 @@
+/*
+** Component instances at run time: the values of each index space while a
+** scope is instantiated, and the objects the instance owns.
+*/
+#ifndef SHOAL_CMP_INST_H
+#define SHOAL_CMP_INST_H
+
+#include "cmp_rt.h"
+
+typedef struct cmp_rcore cmp_rcore_t;
+typedef struct cmp_rinst cmp_rinst_t;
+
+/* The run-time value of one index space item. */
+typedef union cmp_rval {
+  shoal_module_t *module;
+  cmp_rcore_t *core;
+  shoal_extern_t ext;
+  cmp_rfunc_t *func;
+  cmp_rinst_t *inst;
+  const cmp_scope_t *comp;
+} cmp_rval_t;
+
+/* A core instance: a real one, or a bag of inline exports. */
+struct cmp_rcore {
+  shoal_instance_t *inst;
+  uint32_t n;
+  const cmp_arg_t *names;
+  shoal_extern_t *ex;
+};
+
+/* A component instance value: its exports. */
+struct cmp_rinst {
+  uint32_t n;
+  const char **names;
+  uint32_t *name_lens;
+  cmp_sort_t *sorts;
+  cmp_rval_t *vals;
+};
+
+typedef struct cmp_imports {
+  const shoal_cimport_t *v;
+  size_t n;
+} cmp_imports_t;
+
+typedef struct cmp_lower_env {
+  cmp_rfunc_t *callee;
+  shoal_memory_t *memory;
+  shoal_func_t *realloc;
+  uint8_t encoding;
+  cmp_cinst_t *inst;
+} cmp_lower_env_t;
+
+typedef struct cmp_dtor {
+  const cmp_type_t *rt;
+  shoal_func_t *fn;        /* NULL: no destructor */
+  cmp_cinst_t *inst;
+} cmp_dtor_t;
+
+struct shoal_cinstance {
+  cmp_arena_t arena;
+  shoal_store_t *store;
+  const shoal_component_t *comp;
+  cmp_cinst_t *all;        /* every instantiated scope (for their tables) */
+  cmp_table_t host_table;
+  cmp_rinst_t *exports;
+  cmp_dtor_t *dtors;
+  uint32_t ndtors, dtors_cap;
+};
+
+struct shoal_cfunc {
+  cmp_rfunc_t f;
+};
+
+shoal_err_t cmp_lowered_fn(shoal_caller_t *caller, void *env, shoal_raw_t *io);
+
+#endif

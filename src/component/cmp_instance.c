@@ -1,0 +1,457 @@
+/*
+** Instantiation of components: replays each scope's definitions in order
+** (core modules and instances on the engine, nested components, aliases,
+** canon lift/lower and resource built-ins), imports from the host.
+*/
+#include "cmp_inst.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct frame {
+  shoal_cinstance_t *ci;
+  const cmp_scope_t *scope;
+  struct frame *parent;
+  cmp_rval_t *vals[CMP_SORT__COUNT];
+  cmp_cinst_t *inst;
+  /* imports: by name, from the enclosing instantiate (or the host) */
+  const cmp_def_t *inst_def;      /* the instantiate definition in the parent */
+  const cmp_imports_t *host;
+  shoal_diag_t *diag;
+} frame_t;
+
+static shoal_err_t link_err(frame_t *f, const char *fmt, const char *name, uint32_t len) {
+  return cmp_fail(f->diag, SHOAL_ERR_LINK, -1, fmt, (int)len, name);
+}
+
+static void *ralloc(frame_t *f, size_t n) {
+  void *p = cmp_alloc(&f->ci->arena, n);
+  if (!p) cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
+  return p;
+}
+
+static bool name_is(const char *a, uint32_t al, const char *b, size_t bl) {
+  return al == bl && memcmp(a, b, al) == 0;
+}
+
+/* {==================================================================
+** Host imports
+** =================================================================== */
+static const shoal_cimport_t *host_find(const cmp_imports_t *h, const char *a, uint32_t al, const char *b, uint32_t bl) {
+  for (size_t i = 0; i < h->n; i++) {
+    const char *n = h->v[i].name;
+    size_t len = strlen(n);
+    if (!b) {
+      if (name_is(a, al, n, len)) return &h->v[i];
+    } else if (len == (size_t)al + 1 + bl && memcmp(n, a, al) == 0 && n[al] == '#' && memcmp(n + al + 1, b, bl) == 0) {
+      return &h->v[i];
+    }
+  }
+  return NULL;
+}
+
+static cmp_rfunc_t *host_func(frame_t *f, cmp_type_t *ft, const shoal_cimport_t *imp) {
+  struct shoal_cfunc *cf = ralloc(f, sizeof *cf);
+  if (!cf) return NULL;
+  cf->f.type = ft;
+  cf->f.kind = CMP_FN_HOST;
+  cf->f.host = imp->fn;
+  cf->f.env = imp->env;
+  cf->f.name = imp->name;
+  return &cf->f;
+}
+
+static shoal_err_t host_import(frame_t *f, const cmp_def_t *def, cmp_rval_t *out) {
+  const cmp_imports_t *h = f->host;
+  if (def->sort == CMP_SORT_FUNC) {
+    const shoal_cimport_t *imp = host_find(h, def->name, def->name_len, NULL, 0);
+    if (!imp) return link_err(f, "no host implementation for imported function `%.*s`", def->name, def->name_len);
+    return (out->func = host_func(f, def->type, imp)) ? SHOAL_ERR_OK : SHOAL_ERR_NOMEM;
+  }
+  if (def->sort == CMP_SORT_INSTANCE) {
+    const cmp_type_t *it = def->type;
+    cmp_rinst_t *ri = ralloc(f, sizeof *ri);
+    if (!ri) return SHOAL_ERR_NOMEM;
+    ri->n = it->nexports;
+    ri->names = ralloc(f, (it->nexports + 1) * sizeof *ri->names);
+    ri->name_lens = ralloc(f, (it->nexports + 1) * sizeof *ri->name_lens);
+    ri->sorts = ralloc(f, (it->nexports + 1) * sizeof *ri->sorts);
+    ri->vals = ralloc(f, (it->nexports + 1) * sizeof *ri->vals);
+    if (!ri->names || !ri->name_lens || !ri->sorts || !ri->vals) return SHOAL_ERR_NOMEM;
+    for (uint32_t i = 0; i < it->nexports; i++) {
+      const cmp_extern_t *x = &it->exports[i];
+      ri->names[i] = x->name;
+      ri->name_lens[i] = x->name_len;
+      ri->sorts[i] = x->sort;
+      if (x->sort == CMP_SORT_TYPE) continue;  /* types have no run-time value */
+      if (x->sort != CMP_SORT_FUNC)
+        return cmp_fail(f->diag, SHOAL_ERR_LINK, -1, "import `%.*s`: host instances can only provide functions and types",
+                        (int)def->name_len, def->name);
+      const shoal_cimport_t *imp = host_find(h, def->name, def->name_len, x->name, x->name_len);
+      if (!imp)
+        return cmp_fail(f->diag, SHOAL_ERR_LINK, -1, "no host implementation for `%.*s#%.*s`", (int)def->name_len,
+                        def->name, (int)x->name_len, x->name);
+      if (!(ri->vals[i].func = host_func(f, x->type, imp))) return SHOAL_ERR_NOMEM;
+    }
+    out->inst = ri;
+    return SHOAL_ERR_OK;
+  }
+  if (def->sort == CMP_SORT_TYPE) return SHOAL_ERR_OK;
+  return link_err(f, "cannot satisfy import `%.*s` from the host", def->name, def->name_len);
+}
+/* }================================================================== */
+
+/* {==================================================================
+** Resource built-ins
+** =================================================================== */
+typedef struct res_env {
+  const cmp_type_t *rt;
+  cmp_cinst_t *inst;
+  shoal_cinstance_t *ci;
+} res_env_t;
+
+static shoal_err_t res_new(shoal_caller_t *c, void *envp, shoal_raw_t *io) {
+  res_env_t *env = envp;
+  shoal_diag_t d;
+  shoal_diag_clear(&d);
+  cmp_cx_t cx = {.diag = &d};
+  cmp_handle_t h = {.rt = env->rt, .rep = (uint32_t)io[0], .own = true};
+  uint32_t idx;
+  if (cmp_table_add(&cx, &env->inst->handles, h, &idx)) return shoal_caller_trap(c, "%s", d.message);
+  io[0] = idx;
+  return SHOAL_ERR_OK;
+}
+
+static shoal_err_t res_rep(shoal_caller_t *c, void *envp, shoal_raw_t *io) {
+  res_env_t *env = envp;
+  cmp_handle_t *h = cmp_table_get(&env->inst->handles, (uint32_t)io[0]);
+  if (!h) return shoal_caller_trap(c, "resource.rep: unknown handle index %u", (uint32_t)io[0]);
+  if (h->rt != env->rt) return shoal_caller_trap(c, "resource.rep: handle %u is of another resource type", (uint32_t)io[0]);
+  io[0] = h->rep;
+  return SHOAL_ERR_OK;
+}
+
+static shoal_err_t res_drop(shoal_caller_t *c, void *envp, shoal_raw_t *io) {
+  res_env_t *env = envp;
+  uint32_t i = (uint32_t)io[0];
+  cmp_handle_t *h = cmp_table_get(&env->inst->handles, i);
+  if (!h) return shoal_caller_trap(c, "resource.drop: unknown handle index %u", i);
+  if (h->rt != env->rt) return shoal_caller_trap(c, "resource.drop: handle %u is of another resource type", i);
+  if (h->num_lends) return shoal_caller_trap(c, "resource.drop: handle %u is lent out", i);
+  cmp_handle_t copy = *h;
+  cmp_table_remove(&env->inst->handles, i);
+  if (!copy.own) {
+    if (env->inst->num_borrows) env->inst->num_borrows--;
+    return SHOAL_ERR_OK;
+  }
+  for (uint32_t k = 0; k < env->ci->ndtors; k++) {
+    cmp_dtor_t *dt = &env->ci->dtors[k];
+    if (dt->rt != copy.rt || !dt->fn) continue;
+    shoal_raw_t dio[1] = {copy.rep};
+    shoal_diag_t d;
+    shoal_diag_clear(&d);
+    shoal_err_t e = shoal_func_call_raw(shoal_caller_store(c), dt->fn, dio, &d);
+    if (e == SHOAL_ERR_EXIT) return e;
+    if (e) return shoal_caller_trap(c, "resource destructor: %s", d.message[0] ? d.message : shoal_err_message(e));
+    break;
+  }
+  return SHOAL_ERR_OK;
+}
+/* }================================================================== */
+
+static shoal_err_t instantiate_scope(frame_t *f, cmp_rinst_t **exports);
+
+static bool core_lookup(const cmp_rcore_t *rc, const char *name, uint32_t len, shoal_extern_t *out) {
+  if (rc->inst) return shoal_instance_export(rc->inst, name, len, out);
+  for (uint32_t i = 0; i < rc->n; i++)
+    if (name_is(rc->names[i].name, rc->names[i].name_len, name, len)) { *out = rc->ex[i]; return true; }
+  return false;
+}
+
+static bool rinst_lookup(const cmp_rinst_t *ri, const char *name, uint32_t len, cmp_rval_t *out) {
+  for (uint32_t i = 0; i < ri->n; i++)
+    if (name_is(ri->names[i], ri->name_lens[i], name, len)) { *out = ri->vals[i]; return true; }
+  return false;
+}
+
+static shoal_err_t def_import(frame_t *f, const cmp_def_t *def, cmp_rval_t *out) {
+  if (!f->parent) return host_import(f, def, out);
+  const cmp_def_t *idef = f->inst_def;
+  for (uint32_t i = 0; i < idef->nargs; i++) {
+    const cmp_arg_t *a = &idef->args[i];
+    if (name_is(a->name, a->name_len, def->name, def->name_len)) {
+      if (a->sort == CMP_SORT_TYPE) return SHOAL_ERR_OK;
+      *out = f->parent->vals[a->sort][a->idx];
+      return SHOAL_ERR_OK;
+    }
+  }
+  return link_err(f, "missing instantiation argument `%.*s`", def->name, def->name_len);
+}
+
+/* Static definitions reached by outer aliases: modules and components. */
+static shoal_err_t outer_static(frame_t *f, const cmp_def_t *def, cmp_rval_t *out) {
+  frame_t *t = f;
+  for (uint32_t i = 0; i < def->a && t; i++) t = t->parent;
+  if (def->sort == CMP_SORT_TYPE || def->sort == CMP_SORT_CORE_TYPE) return SHOAL_ERR_OK;
+  if (!t) return cmp_fail(f->diag, SHOAL_ERR_UNSUPPORTED, -1, "outer alias beyond the instantiated component");
+  *out = t->vals[def->sort][def->b];
+  return SHOAL_ERR_OK;
+}
+
+static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
+  cmp_rval_t v;
+  memset(&v, 0, sizeof v);
+  shoal_err_t e = SHOAL_ERR_OK;
+  switch (def->kind) {
+  case CMP_DEF_CORE_MODULE: v.module = def->module; break;
+  case CMP_DEF_CORE_INSTANTIATE: {
+    shoal_module_t *m = f->vals[CMP_SORT_CORE_MODULE][def->a].module;
+    size_t n = shoal_module_import_count(m);
+    shoal_extern_t *imps = calloc(n ? n : 1, sizeof *imps);
+    if (!imps) return cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
+    for (size_t i = 0; i < n && !e; i++) {
+      shoal_import_desc_t id;
+      shoal_module_import(m, i, &id);
+      const cmp_rcore_t *src = NULL;
+      for (uint32_t j = 0; j < def->nargs && !src; j++)
+        if (name_is(def->args[j].name, def->args[j].name_len, id.module, id.module_len))
+          src = f->vals[CMP_SORT_CORE_INSTANCE][def->args[j].idx].core;
+      if (!src || !core_lookup(src, id.name, (uint32_t)id.name_len, &imps[i]))
+        e = cmp_fail(f->diag, SHOAL_ERR_LINK, def->offset, "core import `%.*s`.`%.*s` not found", (int)id.module_len,
+                     id.module, (int)id.name_len, id.name);
+    }
+    cmp_rcore_t *rc = e ? NULL : ralloc(f, sizeof *rc);
+    if (!e && !rc) e = SHOAL_ERR_NOMEM;
+    if (!e) e = shoal_instance_new(f->ci->store, m, imps, n, &rc->inst, f->diag);
+    free(imps);
+    if (e) return e;
+    v.core = rc;
+    break;
+  }
+  case CMP_DEF_CORE_INLINE: {
+    cmp_rcore_t *rc = ralloc(f, sizeof *rc);
+    if (!rc || !(rc->ex = ralloc(f, (def->nargs + 1) * sizeof *rc->ex))) return SHOAL_ERR_NOMEM;
+    rc->n = def->nargs;
+    rc->names = def->args;
+    for (uint32_t i = 0; i < def->nargs; i++) rc->ex[i] = f->vals[def->args[i].sort][def->args[i].idx].ext;
+    v.core = rc;
+    break;
+  }
+  case CMP_DEF_COMPONENT: v.comp = def->scope; break;
+  case CMP_DEF_INSTANTIATE: {
+    frame_t child = {.ci = f->ci, .scope = f->vals[CMP_SORT_COMPONENT][def->a].comp, .parent = f,
+                     .inst_def = def, .diag = f->diag};
+    if ((e = instantiate_scope(&child, &v.inst))) return e;
+    break;
+  }
+  case CMP_DEF_INLINE: {
+    cmp_rinst_t *ri = ralloc(f, sizeof *ri);
+    if (!ri) return SHOAL_ERR_NOMEM;
+    ri->n = def->nargs;
+    ri->names = ralloc(f, (def->nargs + 1) * sizeof *ri->names);
+    ri->name_lens = ralloc(f, (def->nargs + 1) * sizeof *ri->name_lens);
+    ri->sorts = ralloc(f, (def->nargs + 1) * sizeof *ri->sorts);
+    ri->vals = ralloc(f, (def->nargs + 1) * sizeof *ri->vals);
+    if (!ri->names || !ri->name_lens || !ri->sorts || !ri->vals) return SHOAL_ERR_NOMEM;
+    for (uint32_t i = 0; i < def->nargs; i++) {
+      ri->names[i] = def->args[i].name;
+      ri->name_lens[i] = def->args[i].name_len;
+      ri->sorts[i] = def->args[i].sort;
+      ri->vals[i] = f->vals[def->args[i].sort][def->args[i].idx];
+    }
+    v.inst = ri;
+    break;
+  }
+  case CMP_DEF_ALIAS_EXPORT:
+    if (def->sort == CMP_SORT_TYPE) break;
+    if (!rinst_lookup(f->vals[CMP_SORT_INSTANCE][def->a].inst, def->name, def->name_len, &v))
+      return link_err(f, "instance has no export `%.*s`", def->name, def->name_len);
+    break;
+  case CMP_DEF_ALIAS_CORE_EXPORT:
+    if (!core_lookup(f->vals[CMP_SORT_CORE_INSTANCE][def->a].core, def->name, def->name_len, &v.ext))
+      return link_err(f, "core instance has no export `%.*s`", def->name, def->name_len);
+    break;
+  case CMP_DEF_ALIAS_OUTER:
+    if ((e = outer_static(f, def, &v))) return e;
+    break;
+  case CMP_DEF_TYPE: {  /* a resource definition: remember its destructor */
+    shoal_cinstance_t *ci = f->ci;
+    if (ci->ndtors == ci->dtors_cap) {
+      uint32_t cap = ci->dtors_cap ? ci->dtors_cap * 2 : 8;
+      cmp_dtor_t *p = realloc(ci->dtors, cap * sizeof *p);
+      if (!p) return cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
+      ci->dtors = p;
+      ci->dtors_cap = cap;
+    }
+    cmp_dtor_t *dt = &ci->dtors[ci->ndtors++];
+    dt->rt = def->type;
+    dt->inst = f->inst;
+    dt->fn = def->type->dtor >= 0 ? f->vals[CMP_SORT_CORE_FUNC][def->type->dtor].ext.of.func : NULL;
+    return SHOAL_ERR_OK;
+  }
+  case CMP_DEF_CANON_LIFT: {
+    struct shoal_cfunc *cf = ralloc(f, sizeof *cf);
+    if (!cf) return SHOAL_ERR_NOMEM;
+    cmp_rfunc_t *rf = &cf->f;
+    rf->type = def->type;
+    rf->kind = CMP_FN_LIFTED;
+    rf->core = f->vals[CMP_SORT_CORE_FUNC][def->a].ext.of.func;
+    rf->memory = def->opts.memory >= 0 ? f->vals[CMP_SORT_CORE_MEMORY][def->opts.memory].ext.of.memory : NULL;
+    rf->realloc = def->opts.realloc >= 0 ? f->vals[CMP_SORT_CORE_FUNC][def->opts.realloc].ext.of.func : NULL;
+    rf->post_return = def->opts.post_return >= 0 ? f->vals[CMP_SORT_CORE_FUNC][def->opts.post_return].ext.of.func : NULL;
+    rf->encoding = def->opts.encoding;
+    rf->inst = f->inst;
+    v.func = rf;
+    break;
+  }
+  case CMP_DEF_CANON_LOWER: {
+    cmp_lower_env_t *env = ralloc(f, sizeof *env);
+    if (!env) return SHOAL_ERR_NOMEM;
+    env->callee = f->vals[CMP_SORT_FUNC][def->a].func;
+    if (!env->callee) return cmp_fail(f->diag, SHOAL_ERR_LINK, def->offset, "canon lower of a function with no value");
+    env->memory = def->opts.memory >= 0 ? f->vals[CMP_SORT_CORE_MEMORY][def->opts.memory].ext.of.memory : NULL;
+    env->realloc = def->opts.realloc >= 0 ? f->vals[CMP_SORT_CORE_FUNC][def->opts.realloc].ext.of.func : NULL;
+    env->encoding = def->opts.encoding;
+    env->inst = f->inst;
+    v.ext.kind = SHOAL_EXTERN_FUNC;
+    v.ext.of.func = shoal_func_new_host(f->ci->store, &def->type->core_func, cmp_lowered_fn, env, NULL);
+    if (!v.ext.of.func) return cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
+    break;
+  }
+  case CMP_DEF_CANON_RESOURCE_NEW: case CMP_DEF_CANON_RESOURCE_DROP: case CMP_DEF_CANON_RESOURCE_REP: {
+    res_env_t *env = ralloc(f, sizeof *env);
+    if (!env) return SHOAL_ERR_NOMEM;
+    env->rt = f->scope->space[CMP_SORT_TYPE].items[def->b].type;
+    env->inst = f->inst;
+    env->ci = f->ci;
+    shoal_host_fn_t fn = def->kind == CMP_DEF_CANON_RESOURCE_NEW ? res_new
+                       : def->kind == CMP_DEF_CANON_RESOURCE_REP ? res_rep : res_drop;
+    v.ext.kind = SHOAL_EXTERN_FUNC;
+    v.ext.of.func = shoal_func_new_host(f->ci->store, &def->type->core_func, fn, env, NULL);
+    if (!v.ext.of.func) return cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
+    break;
+  }
+  case CMP_DEF_IMPORT:
+    if ((e = def_import(f, def, &v))) return e;
+    break;
+  case CMP_DEF_EXPORT:
+    v = f->vals[def->sort][def->a];
+    break;
+  default:
+    return cmp_fail(f->diag, SHOAL_ERR_UNSUPPORTED, def->offset, "definition kind %d cannot be instantiated", (int)def->kind);
+  }
+  if (def->sort != CMP_SORT_TYPE && def->sort != CMP_SORT_CORE_TYPE) f->vals[def->sort][def->index] = v;
+  return SHOAL_ERR_OK;
+}
+
+static shoal_err_t instantiate_scope(frame_t *f, cmp_rinst_t **exports) {
+  const cmp_scope_t *s = f->scope;
+  for (int k = 0; k < CMP_SORT__COUNT; k++)
+    if (!(f->vals[k] = ralloc(f, (s->space[k].n + 1) * sizeof(cmp_rval_t)))) return SHOAL_ERR_NOMEM;
+  cmp_cinst_t *inst = ralloc(f, sizeof *inst);
+  if (!inst) return SHOAL_ERR_NOMEM;
+  inst->may_enter = inst->may_leave = true;
+  inst->scope = s;
+  inst->next_all = f->ci->all;
+  f->ci->all = inst;
+  f->inst = inst;
+  for (uint32_t i = 0; i < s->ndefs; i++) {
+    shoal_err_t e = run_def(f, &s->defs[i]);
+    if (e) return e;
+  }
+  cmp_rinst_t *ri = ralloc(f, sizeof *ri);
+  if (!ri) return SHOAL_ERR_NOMEM;
+  ri->n = s->nexports;
+  ri->names = ralloc(f, (s->nexports + 1) * sizeof *ri->names);
+  ri->name_lens = ralloc(f, (s->nexports + 1) * sizeof *ri->name_lens);
+  ri->sorts = ralloc(f, (s->nexports + 1) * sizeof *ri->sorts);
+  ri->vals = ralloc(f, (s->nexports + 1) * sizeof *ri->vals);
+  if (!ri->names || !ri->name_lens || !ri->sorts || !ri->vals) return SHOAL_ERR_NOMEM;
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < s->ndefs; i++) {
+    const cmp_def_t *d = &s->defs[i];
+    if (d->kind != CMP_DEF_EXPORT) continue;
+    ri->names[k] = d->name;
+    ri->name_lens[k] = d->name_len;
+    ri->sorts[k] = d->sort;
+    ri->vals[k] = f->vals[d->sort][d->index];
+    k++;
+  }
+  *exports = ri;
+  return SHOAL_ERR_OK;
+}
+
+shoal_err_t shoal_cinstance_new(shoal_store_t *s, const shoal_component_t *c, const shoal_cimport_t *imports,
+                                size_t nimports, shoal_cinstance_t **out, shoal_diag_t *diag) {
+  *out = NULL;
+  if (diag) shoal_diag_clear(diag);
+  shoal_cinstance_t *ci = calloc(1, sizeof *ci);
+  if (!ci) return cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
+  ci->store = s;
+  ci->comp = c;
+  cmp_imports_t host = {imports, nimports};
+  frame_t f = {.ci = ci, .scope = c->root, .host = &host, .diag = diag};
+  shoal_err_t e = instantiate_scope(&f, &ci->exports);
+  if (e) {
+    if (diag && diag->code == SHOAL_ERR_OK) cmp_fail(diag, e, -1, "%s", shoal_err_message(e));
+    shoal_cinstance_free(ci);
+    return e;
+  }
+  *out = ci;
+  return SHOAL_ERR_OK;
+}
+
+void shoal_cinstance_free(shoal_cinstance_t *ci) {
+  if (!ci) return;
+  for (cmp_cinst_t *i = ci->all; i; i = i->next_all) cmp_table_free(&i->handles);
+  cmp_table_free(&ci->host_table);
+  free(ci->dtors);
+  cmp_arena_free(&ci->arena);
+  free(ci);
+}
+
+shoal_cfunc_t *shoal_cinstance_func(shoal_cinstance_t *ci, const char *name) {
+  const char *hash = strchr(name, '#');
+  size_t len = hash ? (size_t)(hash - name) : strlen(name);
+  cmp_rinst_t *ri = ci->exports;
+  for (uint32_t i = 0; i < ri->n; i++) {
+    if (!name_is(ri->names[i], ri->name_lens[i], name, len)) continue;
+    if (!hash && ri->sorts[i] == CMP_SORT_FUNC) return (shoal_cfunc_t *)ri->vals[i].func;
+    if (hash && ri->sorts[i] == CMP_SORT_INSTANCE) {
+      cmp_rval_t v;
+      if (rinst_lookup(ri->vals[i].inst, hash + 1, (uint32_t)strlen(hash + 1), &v)) {
+        cmp_rinst_t *sub = ri->vals[i].inst;
+        for (uint32_t j = 0; j < sub->n; j++)
+          if (name_is(sub->names[j], sub->name_lens[j], hash + 1, strlen(hash + 1)) && sub->sorts[j] == CMP_SORT_FUNC)
+            return (shoal_cfunc_t *)v.func;
+      }
+    }
+  }
+  if (hash) return NULL;
+  /* a bare name: the one function of that name in the exported instances */
+  cmp_rfunc_t *found = NULL;
+  for (uint32_t i = 0; i < ri->n; i++) {
+    if (ri->sorts[i] != CMP_SORT_INSTANCE) continue;
+    cmp_rinst_t *sub = ri->vals[i].inst;
+    for (uint32_t j = 0; j < sub->n; j++)
+      if (sub->sorts[j] == CMP_SORT_FUNC && name_is(sub->names[j], sub->name_lens[j], name, len)) {
+        if (found) return NULL;  /* ambiguous */
+        found = sub->vals[j].func;
+      }
+  }
+  return (shoal_cfunc_t *)found;
+}
+
+const shoal_ctype_t *shoal_cfunc_type(const shoal_cfunc_t *f) { return ((const cmp_rfunc_t *)(const void *)f)->type; }
+
+shoal_err_t shoal_cfunc_call(shoal_store_t *s, shoal_cfunc_t *f, const shoal_cval_t *args, size_t nargs,
+                             shoal_cval_t *result, shoal_diag_t *diag) {
+  if (diag) shoal_diag_clear(diag);
+  cmp_rfunc_t *rf = (cmp_rfunc_t *)(void *)f;
+  if (result) memset(result, 0, sizeof *result);
+  shoal_cval_t dummy;
+  memset(&dummy, 0, sizeof dummy);
+  shoal_err_t e = cmp_call(s, rf, NULL, args, nargs, result ? result : &dummy, diag);
+  shoal_cval_free(&dummy);
+  return e;
+}
