@@ -109,4 +109,8 @@ struct eng_code {
 /* Handler offsets, indexed by eng_op; filled by interp.c on first use. */
 const int32_t *eng_interp_handlers(void);
 
+/* dump.c: prints a compiled function (debugging and performance work). */
+#include <stdio.h>
+void eng_code_dump(FILE *out, const eng_code *cd);
+
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "code.h"
 #include "runtime.h"
+#include "guard.h"
 
 /* {=====================================================================
 ** Numeric helpers the opcode table's expressions use
@@ -159,8 +160,9 @@ static void trap_diag(shoal_store_t *s, shoal_err_t err, shoal_func_t *func, uin
 /* The interpreter. Runs from pc in frame fp of func until the frame at
 ** base_depth returns. With handlers_out set, only hands out the handler
 ** table (label offsets exist only inside this function). */
-static shoal_err_t run(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, const uint32_t *pc,
-                       uint32_t base_depth, shoal_diag_t *diag, const int32_t **handlers_out) {
+static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, const uint32_t *pc,
+                        uint32_t base_depth, shoal_diag_t *diag, eng_guard_ctx *guard,
+                        const int32_t **handlers_out) {
 #define H(name) (int32_t)((const char *)&&L_##name - (const char *)&&L_UNREACHABLE),
   static const int32_t handlers[] = {
 #define X(name) H(name)
@@ -192,31 +194,52 @@ static shoal_err_t run(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, co
     return SHOAL_ERR_OK;
   }
 
+  /* Only pc, fp, the handler base, the memory base and the instance are
+  ** kept in registers; the call path's state (depth, budget, the current
+  ** function) lives in the store, so the hot handlers have registers to
+  ** spare and a memory fault can find it. */
   shoal_instance_t *inst = func->inst;
   shoal_memory_t *mem = inst->mem0;
   uint8_t *mb = mem ? mem->base : NULL;
+#if !ENG_GUARD_PAGES
   uint64_t ms = mem ? mem->size : 0;
-  eng_frame *frames = s->frames;
-  uint32_t depth = s->depth;
-  const uint32_t max_depth = s->max_depth;
-  shoal_raw_t *const stack_end = s->stack_end;
-  int64_t budget = s->budget;
+#endif
   shoal_err_t err = SHOAL_ERR_OK;
   shoal_func_t *callee;
   shoal_raw_t *nfp;
   const uint32_t *ipc;
+  s->cur_func = func;
+
+#if ENG_GUARD_PAGES
+  guard->lo = mb;
+  guard->hi = mem ? mb + mem->reserved : NULL;
+#define GUARD_EXIT() ((void)0)
+#define RELOAD_MEM() do {                                               \
+    mem = inst->mem0;                                                   \
+    mb = mem ? mem->base : NULL;                                        \
+    guard->lo = mb;                                                     \
+    guard->hi = mem ? mb + mem->reserved : NULL;                        \
+  } while (0)
+#define RELOAD_SIZE() ((void)0)
+#define MEM_CHECK(ea, n) ((void)0)
+#else
+#define GUARD_EXIT() ((void)0)
+#define RELOAD_MEM() do { mem = inst->mem0; mb = mem ? mem->base : NULL; ms = mem ? mem->size : 0; } while (0)
+#define RELOAD_SIZE() do { if (mem) ms = mem->size; } while (0)
+#define MEM_CHECK(ea, n) do { if (eng_unlikely((ea) + (n) > ms)) TRAP(TRAP_MEM_OOB); } while (0)
+#endif
 
 #define NEXT() goto *(const void *)((const char *)&&L_UNREACHABLE + (int32_t)pc[0])
-#define TRAP(code) do { err = SHOAL_ERR_##code; goto trap; } while (0)
+/* Each trap has its own label, so no handler keeps an error code live. */
+#define TRAP(code) goto trap_##code
 #define SLOT(i) fp[pc[i]]
 /* Loop back-edges spend budget: interrupts and fuel are noticed here. */
 #define BACK_EDGE() do {                                        \
-    if (eng_unlikely(--budget <= 0)) {                          \
-      err = budget_refill(s, &budget);                          \
+    if (eng_unlikely(--s->budget <= 0)) {                       \
+      err = budget_refill(s, &s->budget);                       \
       if (err) goto trap;                                       \
     }                                                           \
   } while (0)
-#define RELOAD_MEM() do { mem = inst->mem0; mb = mem ? mem->base : NULL; ms = mem ? mem->size : 0; } while (0)
 
   NEXT();
 
@@ -289,20 +312,19 @@ L_CALL_INDIRECT: {
 do_call:
   if (eng_likely(callee->code != NULL)) {
     const eng_code *cd = callee->code;
-    if (eng_unlikely(depth >= max_depth || nfp + cd->frame_slots > stack_end)) TRAP(TRAP_STACK);
-    if (eng_unlikely(--budget <= 0)) {
-      err = budget_refill(s, &budget);
-      if (err) goto trap;
-    }
-    frames[depth].ret_pc = pc;
-    frames[depth].fp = fp;
-    frames[depth].func = func;
-    depth++;
+    uint32_t depth = s->depth;
+    if (eng_unlikely(depth >= s->max_depth || nfp + cd->frame_slots > s->stack_end)) TRAP(TRAP_STACK);
+    BACK_EDGE();
+    eng_frame *fr = &s->frames[depth];
+    fr->ret_pc = pc;
+    fr->fp = fp;
+    fr->func = s->cur_func;
+    s->depth = depth + 1;
     /* Locals start at zero; constants are copied in. Both are short. */
     for (uint32_t i = cd->nparams, n = cd->nlocals; i < n; i++) nfp[i] = 0;
     for (uint32_t i = 0, n = cd->nconsts; i < n; i++) nfp[cd->const_base + i] = cd->consts[i];
     fp = nfp;
-    func = callee;
+    s->cur_func = callee;
     pc = cd->words;
     if (callee->inst != inst) {
       inst = callee->inst;
@@ -315,12 +337,9 @@ do_call:
     shoal_raw_t *saved_top = s->stack_top;
     uint32_t np = callee->type->nparams, nr = callee->type->nresults;
     s->stack_top = nfp + (np > nr ? np : nr);
-    s->depth = depth;
-    s->budget = budget;
     if (diag) diag->code = SHOAL_ERR_OK;
     err = callee->host(&caller, callee->env, nfp);
     s->stack_top = saved_top;
-    budget = s->budget;
     if (eng_unlikely(err != SHOAL_ERR_OK)) {
       if (err == SHOAL_ERR_SUSPENDED) {
         if (saved_top != NULL) {
@@ -335,15 +354,15 @@ do_call:
         s->susp.active = true;
         s->susp.pc = ipc;
         s->susp.fp = fp;
-        s->susp.func = func;
+        s->susp.func = s->cur_func;
         s->susp.base_depth = base_depth;
-        s->depth = depth;
+        GUARD_EXIT();
         return SHOAL_ERR_SUSPENDED;
       }
       if (err != SHOAL_ERR_EXIT && !shoal_err_is_trap(err)) err = SHOAL_ERR_TRAP_HOST;
       goto trap;
     }
-    if (mem) ms = mem->size;
+    RELOAD_SIZE();
     NEXT();
   }
 L_RETURN0:
@@ -357,19 +376,22 @@ L_RETURNN: {
   for (uint32_t i = 0; i < n; i++) fp[i] = src[i];
   goto do_return;
 }
-do_return:
+do_return: {
+  uint32_t depth = s->depth;
   if (eng_unlikely(depth == base_depth)) goto done;
-  depth--;
-  pc = frames[depth].ret_pc;
-  fp = frames[depth].fp;
-  func = frames[depth].func;
-  if (func->inst != inst) {
-    inst = func->inst;
+  eng_frame *fr = &s->frames[--depth];
+  s->depth = depth;
+  pc = fr->ret_pc;
+  fp = fr->fp;
+  s->cur_func = fr->func;
+  if (fr->func->inst != inst) {
+    inst = fr->func->inst;
     RELOAD_MEM();
-  } else if (mem) {
-    ms = mem->size;            /* the callee may have grown it */
+  } else {
+    RELOAD_SIZE();             /* the callee may have grown it */
   }
   NEXT();
+}
 L_SELECT:
   SLOT(1) = (uint32_t)SLOT(4) ? SLOT(2) : SLOT(3);
   pc += 5;
@@ -461,20 +483,20 @@ L_MEMORY_SIZE:
 L_MEMORY_GROW: {
   int64_t r = eng_memory_grow(mem, (uint32_t)SLOT(2));
   SLOT(1) = (uint32_t)r;
-  ms = mem->size;
+  RELOAD_SIZE();
   pc += 3;
   NEXT();
 }
 L_MEMORY_FILL: {
   uint64_t d = (uint32_t)SLOT(1), n = (uint32_t)SLOT(3);
-  if (eng_unlikely(d + n > ms)) TRAP(TRAP_MEM_OOB);
+  if (eng_unlikely(d + n > mem->size)) TRAP(TRAP_MEM_OOB);
   if (n) memset(mb + d, (int)(uint8_t)SLOT(2), (size_t)n);
   pc += 4;
   NEXT();
 }
 L_MEMORY_COPY: {
   uint64_t d = (uint32_t)SLOT(1), sr = (uint32_t)SLOT(2), n = (uint32_t)SLOT(3);
-  if (eng_unlikely(d + n > ms || sr + n > ms)) TRAP(TRAP_MEM_OOB);
+  if (eng_unlikely(d + n > mem->size || sr + n > mem->size)) TRAP(TRAP_MEM_OOB);
   if (n) memmove(mb + d, mb + sr, (size_t)n);
   pc += 4;
   NEXT();
@@ -483,7 +505,7 @@ L_MEMORY_INIT: {
   const eng_data *seg = &inst->module->datas[pc[1]];
   uint64_t d = (uint32_t)SLOT(2), sr = (uint32_t)SLOT(3), n = (uint32_t)SLOT(4);
   uint64_t seglen = inst->data_dropped[pc[1]] ? 0 : seg->len;
-  if (eng_unlikely(sr + n > seglen || d + n > ms)) TRAP(TRAP_MEM_OOB);
+  if (eng_unlikely(sr + n > seglen || d + n > mem->size)) TRAP(TRAP_MEM_OOB);
   if (n) memcpy(mb + d, seg->bytes + sr, (size_t)n);
   pc += 5;
   NEXT();
@@ -496,7 +518,7 @@ L_DATA_DROP:
 #define LOAD(name, code, vt, mt, lg, conv)                              \
   L_##name: {                                                           \
     uint64_t ea = (uint64_t)(uint32_t)SLOT(2) + pc[3];                  \
-    if (eng_unlikely(ea + sizeof(mt) > ms)) TRAP(TRAP_MEM_OOB);         \
+    MEM_CHECK(ea, sizeof(mt));                                          \
     mt v;                                                               \
     memcpy(&v, mb + ea, sizeof v);                                      \
     SLOT(1) = conv;                                                     \
@@ -506,7 +528,7 @@ L_DATA_DROP:
 #define STORE(name, code, vt, mt, lg)                                   \
   L_##name: {                                                           \
     uint64_t ea = (uint64_t)(uint32_t)SLOT(1) + pc[3];                  \
-    if (eng_unlikely(ea + sizeof(mt) > ms)) TRAP(TRAP_MEM_OOB);         \
+    MEM_CHECK(ea, sizeof(mt));                                          \
     mt v = (mt)SLOT(2);                                                 \
     memcpy(mb + ea, &v, sizeof v);                                      \
     pc += 4;                                                            \
@@ -626,20 +648,51 @@ L_DATA_DROP:
 #undef TRUNC
   /* }================================================================= */
 
+#define X(code) trap_##code: err = SHOAL_ERR_##code; goto trap;
+  X(TRAP_UNREACHABLE) X(TRAP_MEM_OOB) X(TRAP_TABLE_OOB) X(TRAP_DIV_ZERO) X(TRAP_INT_OVERFLOW)
+  X(TRAP_INVALID_CONV) X(TRAP_INDIRECT_TYPE) X(TRAP_UNDEFINED_ELEM) X(TRAP_UNINIT_ELEM)
+  X(TRAP_STACK)
+#undef X
 trap:
+  GUARD_EXIT();
+  trap_diag(s, err, s->cur_func, s->depth, base_depth, diag);
   s->depth = base_depth;
-  s->budget = budget;
-  trap_diag(s, err, func, depth, base_depth, diag);
   return err;
 done:
-  s->depth = depth;
-  s->budget = budget;
+  GUARD_EXIT();
   return SHOAL_ERR_OK;
 #undef NEXT
 #undef BACK_EDGE
 #undef TRAP
+#undef GUARD_EXIT
+#undef RELOAD_SIZE
+#undef MEM_CHECK
 #undef SLOT
 #undef RELOAD_MEM
+}
+
+/* Runs exec with the memory fault handler armed: a fault in the guard
+** region comes back here (exec's registers are lost, but its call state
+** is in the store) and is reported as a trap. */
+static shoal_err_t run(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, const uint32_t *pc,
+                       uint32_t base_depth, shoal_diag_t *diag) {
+  eng_guard_ctx guard;
+  guard.prev = eng_guard_current();
+  guard.lo = guard.hi = NULL;
+#if ENG_GUARD_PAGES
+  if (sigsetjmp(guard.jb, 0)) {
+    eng_guard_set(guard.prev);
+    trap_diag(s, SHOAL_ERR_TRAP_MEM_OOB, s->cur_func, s->depth, base_depth, diag);
+    s->depth = base_depth;
+    return SHOAL_ERR_TRAP_MEM_OOB;
+  }
+  eng_guard_set(&guard);
+#endif
+  shoal_err_t err = exec(s, func, fp, pc, base_depth, diag, &guard, NULL);
+#if ENG_GUARD_PAGES
+  eng_guard_set(guard.prev);
+#endif
+  return err;
 }
 
 const int32_t *eng_interp_handlers(void) {
@@ -647,7 +700,7 @@ const int32_t *eng_interp_handlers(void) {
   static _Atomic(const int32_t *) table;
   const int32_t *t = atomic_load_explicit(&table, memory_order_relaxed);
   if (!t) {
-    run(NULL, NULL, NULL, NULL, 0, NULL, &t);
+    exec(NULL, NULL, NULL, NULL, 0, NULL, NULL, &t);
     atomic_store_explicit(&table, t, memory_order_relaxed);
   }
   return t;
@@ -701,7 +754,7 @@ shoal_err_t eng_invoke(shoal_store_t *s, shoal_func_t *f, shoal_raw_t *io, shoal
     return err;
   }
   uint32_t depth0 = s->depth;
-  err = run(s, f, base, f->code->words, depth0, diag, NULL);
+  err = run(s, f, base, f->code->words, depth0, diag);
   if (err == SHOAL_ERR_OK) {
     memcpy(io, base, (size_t)ft->nresults * sizeof *io);
   } else if (err == SHOAL_ERR_SUSPENDED) {
@@ -727,7 +780,7 @@ shoal_err_t eng_resume(shoal_store_t *s, shoal_diag_t *diag) {
     else if (err) trap_diag(s, err, sp.outer_host, s->depth, s->depth, diag);
     return err;
   }
-  err = run(s, sp.func, sp.fp, sp.pc, sp.base_depth, diag, NULL);
+  err = run(s, sp.func, sp.fp, sp.pc, sp.base_depth, diag);
   if (err == SHOAL_ERR_OK) {
     memcpy(sp.io, sp.base, (size_t)sp.nresults * sizeof *sp.io);
   } else if (err == SHOAL_ERR_SUSPENDED) {

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include "runtime.h"
+#include "guard.h"
 
 /* The largest page count this memory may ever reach. */
 static uint64_t effective_max_pages(const shoal_store_t *s, const eng_limits *lim) {
@@ -33,6 +34,9 @@ shoal_err_t eng_memory_create(shoal_store_t *s, const eng_limits *lim, shoal_mem
   /* At least one page reserved so base is a real mapping even when the
   ** maximum is 0. */
   uint64_t reserve = (max_pages ? max_pages : 1) * (uint64_t)ENG_PAGE_SIZE;
+#if ENG_GUARD_PAGES
+  reserve = ENG_GUARD_RESERVE;     /* loads and stores are not bounds-checked: see guard.h */
+#endif
 #if SIZE_MAX < UINT64_MAX
   if (reserve > SIZE_MAX) {
     free(m);

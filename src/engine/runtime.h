@@ -95,6 +95,7 @@ struct shoal_store {
   /* Execution state */
   shoal_raw_t *stack, *stack_end; /* value stack (reserved with mmap, committed lazily) */
   shoal_raw_t *stack_top;         /* first free slot while a host function runs (re-entry), else NULL */
+  shoal_func_t *cur_func;         /* the function running now (for traps and backtraces) */
   size_t stack_reserved;
   eng_frame *frames;
   uint32_t depth, max_depth;

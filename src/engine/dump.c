@@ -1,0 +1,76 @@
+/*
+** dump.c: prints compiled slot code, for looking at what the compiler made
+** of a function (performance work, bug reports). Internal to the engine.
+*/
+#include <stdio.h>
+#include "code.h"
+
+typedef struct opdesc { const char *name; int8_t nopnds; } opdesc;
+
+/* ORDER OP: the same order as eng_op. -1: variable length. */
+static const opdesc ops[ENG_OP__COUNT] = {
+#define X(name) {#name, 0},
+  ENG_CONTROL_OPS(X)
+#undef X
+#define UN(name, ...) {#name, 2},
+#define BI(name, ...) {#name, 3},
+#define BIK(name, ...) {#name, 3}, {#name "_IMM", 3},
+#define TU(name, ...) {#name, 2},
+#define TB(name, ...) {#name, 3},
+#include "opcodes.def"
+#undef UN
+#undef BI
+#undef BIK
+#undef TU
+#undef TB
+#define X(cond, ...) {"BRC_" #cond, 3}, {"BRC_" #cond "_I", 3}, {"BRC_" #cond "_B", 3}, {"BRC_" #cond "_IB", 3},
+  ENG_BRC_CONDS(X)
+#undef X
+#define LOAD(name, ...) {#name, 3},
+#define STORE(name, ...) {#name, 3},
+#include "memops.def"
+#undef LOAD
+#undef STORE
+};
+
+static int control_opnds(eng_op op) {
+  switch (op) {
+  case ENG_OP_MOV: case ENG_OP_BR_IF: case ENG_OP_BR_IF_BACK: case ENG_OP_BR_UNLESS:
+  case ENG_OP_BR_UNLESS_BACK: case ENG_OP_CALL: case ENG_OP_RETURNN: case ENG_OP_GLOBAL_GET:
+  case ENG_OP_GLOBAL_SET: case ENG_OP_TABLE_SIZE: case ENG_OP_REF_FUNC: case ENG_OP_MEMORY_GROW:
+    return 2;
+  case ENG_OP_BR: case ENG_OP_BR_BACK: case ENG_OP_RETURN1: case ENG_OP_ELEM_DROP:
+  case ENG_OP_MEMORY_SIZE: case ENG_OP_DATA_DROP:
+    return 1;
+  case ENG_OP_CALL_INDIRECT: case ENG_OP_SELECT: case ENG_OP_TABLE_GROW: case ENG_OP_TABLE_FILL:
+  case ENG_OP_MEMORY_INIT:
+    return 4;
+  case ENG_OP_TABLE_GET: case ENG_OP_TABLE_SET: case ENG_OP_MEMORY_FILL: case ENG_OP_MEMORY_COPY:
+    return 3;
+  case ENG_OP_TABLE_COPY: case ENG_OP_TABLE_INIT:
+    return 5;
+  default:
+    return 0;
+  }
+}
+
+void eng_code_dump(FILE *out, const eng_code *cd) {
+  const int32_t *h = eng_interp_handlers();
+  fprintf(out, "params %u locals %u consts %u frame %u\n", cd->nparams, cd->nlocals,
+          cd->nconsts, cd->frame_slots);
+  for (uint32_t pc = 0; pc < cd->nwords;) {
+    eng_op op = ENG_OP__COUNT;
+    for (uint32_t k = 0; k < ENG_OP__COUNT; k++)
+      if ((uint32_t)h[k] == cd->words[pc]) { op = (eng_op)k; break; }
+    if (op == ENG_OP__COUNT) {
+      fprintf(out, "%5u  ??? %08x\n", pc, cd->words[pc]);
+      return;
+    }
+    int n = op < ENG_OP_I32_EQZ ? control_opnds(op) : ops[op].nopnds;
+    if (op == ENG_OP_BR_TABLE) n = 2 + (int)cd->words[pc + 2] + 1;
+    fprintf(out, "%5u  %-18s", pc, ops[op].name);
+    for (int i = 1; i <= n && pc + (uint32_t)i < cd->nwords; i++) fprintf(out, " %d", (int32_t)cd->words[pc + i]);
+    fputc('\n', out);
+    pc += 1 + (uint32_t)n;
+  }
+}
