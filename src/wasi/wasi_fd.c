@@ -81,6 +81,7 @@ static uint32_t do_rw(wasi_call_t *c, const shoal_raw_t *a, bool write, bool pos
     return err;
   }
   if (!wasi_mem(c, outp, 4)) return WASI_EFAULT;
+  if (niovs > WASI_IOV_MAX) return WASI_EINVAL; /* before sizing an allocation by it */
   struct iovec *iov = malloc(((size_t)niovs + 1) * sizeof *iov);
   if (!iov) return WASI_ENOMEM;
   err = wasi_iovecs(c, iovs, niovs, iov);

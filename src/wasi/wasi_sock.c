@@ -77,6 +77,7 @@ static uint32_t sock_recv(wasi_call_t *c, const shoal_raw_t *a) {
   if (!f) return err;
   if (riflags & ~(uint32_t)(RI_PEEK | RI_WAITALL)) return WASI_EINVAL;
   if (!wasi_mem(c, lenp, 4) || !wasi_mem(c, flagsp, 2)) return WASI_EFAULT;
+  if (niov > WASI_IOV_MAX) return WASI_EINVAL; /* before sizing an allocation by it */
   struct iovec *iov = malloc(((size_t)niov + 1) * sizeof *iov);
   if (!iov) return WASI_ENOMEM;
   err = wasi_iovecs(c, A32(1), niov, iov);
@@ -108,6 +109,7 @@ static uint32_t sock_send(wasi_call_t *c, const shoal_raw_t *a) {
   if (!f) return err;
   if (A32(3) != 0) return WASI_EINVAL; /* no siflags are defined */
   if (!wasi_mem(c, outp, 4)) return WASI_EFAULT;
+  if (niov > WASI_IOV_MAX) return WASI_EINVAL; /* before sizing an allocation by it */
   struct iovec *iov = malloc(((size_t)niov + 1) * sizeof *iov);
   if (!iov) return WASI_ENOMEM;
   err = wasi_iovecs(c, A32(1), niov, iov);
