@@ -1,5 +1,5 @@
 /*
-** Regression tests for fuzzer findings (tests/fuzz/regress/*.wat): each
+** Regression tests for fuzzer findings (the .wat files in tests/fuzz/regress): each
 ** input is assembled here byte for byte from its .wat and must load and run
 ** to the right outcome, with no sanitizer report in the sanitized builds.
 */
