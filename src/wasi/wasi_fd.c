@@ -82,21 +82,23 @@ static uint32_t do_rw(wasi_call_t *c, const shoal_raw_t *a, bool write, bool pos
   }
   if (!wasi_mem(c, outp, 4)) return WASI_EFAULT;
   if (niovs > WASI_IOV_MAX) return WASI_EINVAL; /* before sizing an allocation by it */
-  struct iovec *iov = malloc(((size_t)niovs + 1) * sizeof *iov);
+  /* Most calls pass a few buffers: no allocation for those. */
+  struct iovec small[8];
+  struct iovec *iov = niovs <= 8 ? small : malloc((size_t)niovs * sizeof *iov);
   if (!iov) return WASI_ENOMEM;
   err = wasi_iovecs(c, iovs, niovs, iov);
   if (err) {
-    free(iov);
+    if (iov != small) free(iov);
     return err;
   }
   if (positioned && off > INT64_MAX) {
-    free(iov);
+    if (iov != small) free(iov);
     return WASI_EINVAL;
   }
   if (!write && !positioned && may_block(f)) {
     int r = wasi_wait_fd(c, f->host, POLLIN);
     if (r == -2) {
-      free(iov);
+      if (iov != small) free(iov);
       return wasi_interrupted(c);
     }
   }
@@ -110,7 +112,7 @@ static uint32_t do_rw(wasi_call_t *c, const shoal_raw_t *a, bool write, bool pos
                      : readv(f->host, iov, (int)niovs);
   } while (n < 0 && errno == EINTR);
   int e = errno;
-  free(iov);
+  if (iov != small) free(iov);
   if (n < 0) return wasi_errno(e);
   wasi_put32(c, outp, (uint32_t)n);
   return WASI_ESUCCESS;
