@@ -18,7 +18,7 @@ shoal_err_t cmp_table_add(cmp_cx_t *cx, cmp_table_t *t, cmp_handle_t h, uint32_t
   }
   if (t->n == 0) t->n = 1;  /* reserve index 0 */
   if (t->n >= CMP_MAX_HANDLES) return cmp_trap(cx, "handle table full");
-  if (t->n == t->cap) {
+  if (t->n >= t->cap) {
     uint32_t cap = t->cap ? t->cap * 2 : 16;
     cmp_handle_t *p = realloc(t->h, cap * sizeof *p);
     if (!p) return cmp_fail(cx->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");

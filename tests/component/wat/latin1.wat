@@ -1,0 +1,33 @@
+;; latin1+utf16 strings (jco cannot run these: checked by latin1.expect):
+;; echo lowers then lifts its argument; units shows the tagged code units.
+(component
+  (core module $m
+    (memory (export "memory") 1)
+    (global $heap (mut i32) (i32.const 1024))
+    (func (export "realloc") (param $old i32) (param $osize i32) (param $align i32) (param $size i32) (result i32)
+      (local $p i32)
+      (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get $align) (i32.const 1)))
+                             (i32.sub (i32.const 0) (local.get $align))))
+      (global.set $heap (i32.add (local.get $p) (local.get $size)))
+      (if (local.get $old)
+        (then (memory.copy (local.get $p) (local.get $old)
+                (select (local.get $osize) (local.get $size) (i32.lt_u (local.get $osize) (local.get $size))))))
+      (local.get $p))
+    (func (export "echo") (param i32 i32) (result i32)
+      (i32.store (i32.const 0) (local.get 0))
+      (i32.store (i32.const 4) (local.get 1))
+      (i32.const 0))
+    (func (export "units") (param i32 i32) (result i32) (local.get 1))
+    ;; first byte of the lowered string: latin1 keeps 0xe9 for é
+    (func (export "first") (param i32 i32) (result i32) (i32.load8_u (local.get 0)))
+  )
+  (core instance $i (instantiate $m))
+  (alias core export $i "memory" (core memory $mem))
+  (alias core export $i "realloc" (core func $realloc))
+  (func (export "echo") (param "s" string) (result string)
+    (canon lift (core func $i "echo") (memory $mem) (realloc $realloc) string-encoding=latin1+utf16))
+  (func (export "units") (param "s" string) (result u32)
+    (canon lift (core func $i "units") (memory $mem) (realloc $realloc) string-encoding=latin1+utf16))
+  (func (export "first") (param "s" string) (result u32)
+    (canon lift (core func $i "first") (memory $mem) (realloc $realloc) string-encoding=latin1+utf16))
+)
