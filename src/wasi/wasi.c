@@ -323,7 +323,7 @@ static bool add_host_fd(shoal_wasi_t *w, uint32_t slot, int hostfd, bool listene
       ft = WASI_FILETYPE_SOCKET_DGRAM;
   }
   wasi_fd_t *f = &w->fds[slot];
-  *f = (wasi_fd_t){.host = d, .filetype = ft, .listener = listener};
+  *f = (wasi_fd_t){.host = d, .filetype = ft};
   if (listener || ft == WASI_FILETYPE_SOCKET_STREAM || ft == WASI_FILETYPE_SOCKET_DGRAM) {
     f->kind = WASI_KIND_SOCKET;
     f->rights = WASI_RIGHTS_SOCK;

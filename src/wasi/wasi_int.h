@@ -128,7 +128,6 @@ typedef struct wasi_fd {
   wasi_kind_t kind;
   uint8_t filetype;    /* WASI filetype, fixed at open */
   bool readonly;       /* beneath a read-only pre-open */
-  bool listener;       /* a pre-opened listening socket */
   char *preopen;       /* guest path of a pre-open, else NULL */
   uint64_t rights, inheriting;
   wasi_dirent_t *dirents; /* fd_readdir cache, refreshed at cookie 0 */
