@@ -586,7 +586,11 @@ static int run_failure(const run_opts_t *o, bool timed_out, const shoal_diag_t *
                        shoal_err_t e) {
   if (e == SHOAL_ERR_EXIT) return guest_status(diag->exit_code);
   if (timed_out && e == SHOAL_ERR_TRAP_INTERRUPT) {
-    fprintf(stderr, "error: guest interrupted after --timeout %" PRIu64 " ms\n", o->timeout_ms);
+    /* The usual report (with where the guest was), under a clearer message. */
+    shoal_diag_t d = *diag;
+    snprintf(d.message, sizeof d.message, "guest interrupted after --timeout %" PRIu64 " ms",
+             o->timeout_ms);
+    print_runtime_error(&d, e);
     return CLI_EXIT_TRAP;
   }
   return runtime_status(diag, e);

@@ -245,7 +245,7 @@ int64_t wasi_fd_insert(shoal_wasi_t *w, const wasi_fd_t *proto) {
 
 void shoal_wasi_interrupt(shoal_wasi_t *w) {
   if (!w) return;
-  w->interrupted = 1;
+  atomic_store(&w->interrupted, 1);
   if (w->wake[1] >= 0) {
     ssize_t r = write(w->wake[1], "", 1); /* async-signal-safe; a full pipe is fine */
     (void)r;
@@ -260,7 +260,7 @@ uint32_t wasi_interrupted(wasi_call_t *c) {
 int wasi_wait_fd(wasi_call_t *c, int fd, short events) {
   shoal_wasi_t *w = c->w;
   for (;;) {
-    if (w->interrupted) return -2;
+    if (atomic_load(&w->interrupted)) return -2;
     struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = w->wake[0], .events = POLLIN}};
     int r = poll(p, w->wake[0] >= 0 ? 2 : 1, -1);
     if (r < 0) {
@@ -463,7 +463,7 @@ static shoal_err_t trampoline(shoal_caller_t *caller, void *env, shoal_raw_t *io
   }
   /* An interrupt (shoal_wasi_interrupt) ends the guest at its next WASI call
   ** even if the engine has not noticed shoal_store_interrupt yet. */
-  if (b->w->interrupted) return SHOAL_ERR_TRAP_INTERRUPT;
+  if (atomic_load(&b->w->interrupted)) return SHOAL_ERR_TRAP_INTERRUPT;
   uint32_t r = b->def->fn(&c, io);
   if (c.trap != SHOAL_ERR_OK) return c.trap;
   if (b->def->nresults) io[0] = r;

@@ -168,7 +168,7 @@ static uint32_t poll_oneoff(wasi_call_t *c, const shoal_raw_t *a) {
   }
   uint32_t result = WASI_ESUCCESS;
   for (;;) {
-    if (c->w->interrupted) {
+    if (atomic_load(&c->w->interrupted)) {
       result = wasi_interrupted(c);
       break;
     }

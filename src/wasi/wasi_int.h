@@ -5,7 +5,6 @@
 #ifndef SHOAL_WASI_INT_H
 #define SHOAL_WASI_INT_H
 
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -145,7 +144,7 @@ struct shoal_wasi {
   struct wasi_binding *bindings; /* host functions made in the bound store */
   int exit_code;       /* -1 until proc_exit */
   unsigned flags;
-  volatile sig_atomic_t interrupted;
+  atomic_int interrupted; /* lock-free: set from other threads and signal handlers */
   int wake[2];         /* self-pipe: shoal_wasi_interrupt writes, blocking calls poll it */
 };
 
