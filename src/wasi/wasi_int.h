@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "shoal/wasi.h"
 
@@ -210,7 +211,6 @@ const wasi_def_t *wasi_defs_sock(size_t *n);   /* wasi_sock.c */
 
 /* wasi_fd.c: shared with the path functions. */
 struct stat;
-struct timespec;
 /* Writes a 64-byte filestat at guest ptr (EFAULT if out of range). */
 uint32_t wasi_put_filestat(wasi_call_t *c, uint32_t ptr, const struct stat *st);
 /* Validates fst_flags and fills utimensat(2) times. */
