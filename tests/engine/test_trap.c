@@ -264,3 +264,75 @@ TEST(start_function_trap_fails_instantiation) {
   shoal_store_free(s);
   shoal_module_free(m);
 }
+
+/* "env" "mix" of eng_api.wat, unused here. */
+static shoal_err_t host_unused(shoal_caller_t *c, void *env, shoal_raw_t *io) {
+  (void)c; (void)env; (void)io;
+  return SHOAL_ERR_TRAP_UNREACHABLE;
+}
+
+static bool resolve_prov(void *ud, const shoal_import_desc_t *imp, shoal_extern_t *out) {
+  if (imp->module_len != 4 || memcmp(imp->module, "prov", 4) != 0) return false;
+  return shoal_instance_export(ud, imp->name, imp->name_len, out);
+}
+
+TEST(traps_across_instances) {
+  /* The provider (eng_api) has a 1-page memory, the consumer (eng_cross)
+  ** a 2-page one; each access is checked against the memory of the
+  ** instance that makes it, before and after calls between them. */
+  shoal_module_t *pm = util_module("eng_api");
+  shoal_module_t *cm = util_module("eng_cross");
+  shoal_store_t *s = util_store(NULL);
+  static const shoal_valtype_t params[] = { SHOAL_I32, SHOAL_I64, SHOAL_F32, SHOAL_F64 };
+  static const shoal_valtype_t results[] = { SHOAL_F64, SHOAL_I64 };
+  shoal_functype_t ft = { 4, 2, params, results };
+  shoal_extern_t pimp[3];
+  pimp[0].kind = SHOAL_EXTERN_FUNC;
+  pimp[0].of.func = shoal_func_new_host(s, &ft, host_unused, NULL, NULL);
+  pimp[1].kind = SHOAL_EXTERN_GLOBAL;
+  pimp[1].of.global = shoal_global_new(s, SHOAL_I32, false, util_i32(0));
+  pimp[2].kind = SHOAL_EXTERN_GLOBAL;
+  pimp[2].of.global = shoal_global_new(s, SHOAL_I64, true, util_i64(0));
+  shoal_instance_t *prov = NULL, *cons = NULL;
+  shoal_diag_t d;
+  ASSERT_OK_DIAG(shoal_instance_new(s, pm, pimp, 3, &prov, &d), &d);
+  shoal_extern_t cimp[2];
+  ASSERT_OK_DIAG(shoal_module_resolve_imports(cm, resolve_prov, prov, cimp, &d), &d);
+  ASSERT_OK_DIAG(shoal_instance_new(s, cm, cimp, 2, &cons, &d), &d);
+
+  shoal_func_t *both = shoal_instance_func(cons, "both");
+  shoal_func_t *both_rev = shoal_instance_func(cons, "both_rev");
+  shoal_val_t a[2], r;
+  /* In bounds for both: 's' from the provider's data, 0 from ours. */
+  a[0] = util_i32(8); a[1] = util_i32(100000);
+  ASSERT_OK_DIAG(shoal_func_call(s, both, a, 2, &r, 1, &d), &d);
+  ASSERT_EQ_INT(r.of.i32, 's');
+  ASSERT_OK_DIAG(shoal_func_call(s, both_rev, a, 2, &r, 1, &d), &d);
+  ASSERT_EQ_INT(r.of.i32, 's');
+  /* Past the provider's single page, inside ours: the provider traps. */
+  for (int round = 0; round < 3; round++) {
+    a[0] = util_i32(100000); a[1] = util_i32(0);
+    ASSERT_ERR(shoal_func_call(s, both, a, 2, &r, 1, &d), SHOAL_ERR_TRAP_MEM_OOB);
+    ASSERT_CONTAINS(d.trace, "  #1 both (func ");
+    ASSERT_ERR(shoal_func_call(s, both_rev, a, 2, &r, 1, &d), SHOAL_ERR_TRAP_MEM_OOB);
+    ASSERT_CONTAINS(d.trace, "  #1 both_rev (func ");
+    /* Past ours, after (or before) a call into the provider. */
+    a[0] = util_i32(0); a[1] = util_i32(2 * 65536);
+    ASSERT_ERR(shoal_func_call(s, both, a, 2, &r, 1, &d), SHOAL_ERR_TRAP_MEM_OOB);
+    ASSERT_TRUE(strncmp(d.trace, "  #0 own_load (func ", 20) == 0);
+    ASSERT_ERR(shoal_func_call(s, both_rev, a, 2, &r, 1, &d), SHOAL_ERR_TRAP_MEM_OOB);
+    a[1] = util_i32(-1);
+    ASSERT_ERR(shoal_func_call(s, both, a, 2, &r, 1, &d), SHOAL_ERR_TRAP_MEM_OOB);
+  }
+  /* Through the provider's table, into the provider's function. */
+  a[0] = util_i32(0); a[1] = util_i32(4);
+  ASSERT_OK_DIAG(shoal_func_call(s, shoal_instance_func(cons, "via_table"), a, 2, &r, 1, &d), &d);
+  ASSERT_EQ_INT(r.of.i32, 8);
+  /* The provider alone still sees its own bounds. */
+  int32_t v = 0;
+  ASSERT_ERR(util_call_i32(s, prov, "load8", 65536, &v, &d), SHOAL_ERR_TRAP_MEM_OOB);
+  ASSERT_OK(util_call_i32(s, prov, "load8", 65535, &v, &d));
+  shoal_store_free(s);
+  shoal_module_free(cm);
+  shoal_module_free(pm);
+}
