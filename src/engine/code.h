@@ -86,9 +86,14 @@ typedef enum eng_op {
 #define X(cond, ...) ENG_OP_BRC_##cond, ENG_OP_BRC_##cond##_I, ENG_OP_BRC_##cond##_B, ENG_OP_BRC_##cond##_IB,
   ENG_BRC_CONDS(X)
 #undef X
-  /* loads: d addr offset; stores: addr v offset */
-#define LOAD(name, ...) ENG_OP_##name,
-#define STORE(name, ...) ENG_OP_##name,
+  /* loads: d addr off; stores: addr v off. With the address computation
+  ** folded in (ea = (u32)(a + b) + off, wrapping as wasm does):
+  **   _AI  d a imm off        a + imm
+  **   _AA  d a b off          a + b
+  **   _SX  d a x k off        a + (x << k)
+  ** (stores put v after the address operands). ORDER: the four together. */
+#define LOAD(name, ...) ENG_OP_##name, ENG_OP_##name##_AI, ENG_OP_##name##_AA, ENG_OP_##name##_SX,
+#define STORE(name, ...) ENG_OP_##name, ENG_OP_##name##_AI, ENG_OP_##name##_AA, ENG_OP_##name##_SX,
 #include "memops.def"
 #undef LOAD
 #undef STORE

@@ -56,6 +56,9 @@ typedef struct cc {
   /* The last instruction wrote the top stack slot and nothing followed:
   ** a local.set can retarget it (patch_dst) instead of copying. */
   uint32_t patch_end, patch_dst;
+  /* The last two single-result instructions, for folding an address
+  ** computation into the load or store that uses it. */
+  struct { uint32_t start, end; uint16_t op; } hist[2];
   /* The last instruction was an i32 compare: br_if/if can fuse with it. */
   uint32_t cmp_start, cmp_end, cmp_nsfix, cmp_ncfix;
   uint16_t cmp_code;        /* its wasm opcode */
@@ -191,15 +194,20 @@ static void emit_opnd(cc *c, uint32_t pos) {
 
 /* Record that the instruction just emitted wrote its result to the word
 ** at dst_pos, so local.set may retarget it. */
-static void patchable(cc *c, uint32_t dst_pos) {
+static void patchable(cc *c, uint32_t dst_pos, eng_op op) {
   if (!c->live) return;
   c->patch_end = c->len;
   c->patch_dst = dst_pos;
+  c->hist[1] = c->hist[0];
+  c->hist[0].start = dst_pos - 1;
+  c->hist[0].end = c->len;
+  c->hist[0].op = (uint16_t)op;
 }
 
 static void materialize(cc *c, uint32_t pos) {
+  if (!c->live) return;
   cval *v = &c->vals[pos];
-  if (!c->live || v->kind == K_STACK) return;
+  if (v->kind == K_STACK) return;
   emit_op(c, ENG_OP_MOV);
   emit_nat(c, (pos));
   emit_opnd(c, pos);
@@ -450,6 +458,68 @@ static uint32_t emit_fused(cc *c, uint32_t code, const opword ops[2], bool imm, 
 }
 /* }===================================================================== */
 
+/* {=====================================================================
+** Address folding: `a + b`, `a + imm` or `a + (x << k)` computed just
+** before a load or store into a temporary is folded into it.
+** ===================================================================== */
+
+/* 0 none, 1 stack slot, 2 constant slot: how the word at q is relocated. */
+static uint8_t word_fix(const cc *c, uint32_t q) {
+  for (uint32_t k = c->nsfix; k-- > 0 && (c->sfix[k] >= q || c->sfix[k] == UINT32_MAX);)
+    if (c->sfix[k] == q) return 1;
+  for (uint32_t k = c->ncfix; k-- > 0 && c->cfix[k] >= q;)
+    if (c->cfix[k] == q) return 2;
+  return 0;
+}
+
+/* Drops the code from position at on, with its pending relocations. */
+static void rewind_to(cc *c, uint32_t at) {
+  while (c->nsfix && (c->sfix[c->nsfix - 1] >= at && c->sfix[c->nsfix - 1] != UINT32_MAX)) c->nsfix--;
+  while (c->nsfix && c->sfix[c->nsfix - 1] == UINT32_MAX) c->nsfix--;
+  while (c->ncfix && c->cfix[c->ncfix - 1] >= at) c->ncfix--;
+  c->len = at;
+  c->patch_end = c->cmp_end = UINT32_MAX;
+}
+
+/* If the address at stack position p was just computed by an i32.add,
+** takes that code back and returns the folded form (1 _AI, 2 _AA, 3 _SX)
+** with its operand words; else 0. */
+static uint32_t take_addr(cc *c, uint32_t p, opword ops[3]) {
+  if (!c->live || c->vals[p].kind != K_STACK || c->patch_end != c->len) return 0;
+  uint32_t s0 = c->hist[0].start;
+  if (c->hist[0].end != c->len || c->code[s0 + 1] != p || word_fix(c, s0 + 1) != 1) return 0;
+  uint16_t op = c->hist[0].op;
+  if (op == ENG_OP_I32_ADD_IMM) {
+    ops[0] = (opword){c->code[s0 + 2], word_fix(c, s0 + 2)};
+    ops[1] = (opword){c->code[s0 + 3], 0};
+    rewind_to(c, s0);
+    return 1;
+  }
+  if (op != ENG_OP_I32_ADD) return 0;
+  opword a = {c->code[s0 + 2], word_fix(c, s0 + 2)}, b = {c->code[s0 + 3], word_fix(c, s0 + 3)};
+  /* a shift into a stack temporary right before, feeding one side */
+  uint32_t s1 = c->hist[1].start;
+  if (c->hist[1].end == s0 && c->hist[1].op == ENG_OP_I32_SHL_IMM && word_fix(c, s1 + 1) == 1) {
+    uint32_t t = c->code[s1 + 1];
+    opword other = {0, 0};
+    bool hit = false;
+    if (b.fix == 1 && b.w == t && !(a.fix == 1 && a.w == t)) { other = a; hit = true; }
+    else if (a.fix == 1 && a.w == t && !(b.fix == 1 && b.w == t)) { other = b; hit = true; }
+    if (hit) {
+      ops[0] = other;
+      ops[1] = (opword){c->code[s1 + 2], word_fix(c, s1 + 2)};
+      ops[2] = (opword){c->code[s1 + 3], 0};
+      rewind_to(c, s1);
+      return 3;
+    }
+  }
+  ops[0] = a;
+  ops[1] = b;
+  rewind_to(c, s0);
+  return 2;
+}
+/* }===================================================================== */
+
 static shoal_err_t read_blocktype(cc *c, const eng_valtype **params, uint32_t *np,
                                   const eng_valtype **results, uint32_t *nr) {
   shoal_err_t err = SHOAL_ERR_OK;
@@ -628,14 +698,15 @@ static shoal_err_t compile_expr(cc *c) {
             imm = vb->kind == K_CONST &&
                   (ni->in == SHOAL_I32 || (uint64_t)(int64_t)(int32_t)vb->bits == vb->bits);
           }
-          emit_op(c, (eng_op)(imm ? ni->imm_op : ni->op));
+          eng_op eop = (eng_op)(imm ? ni->imm_op : ni->op);
+          emit_op(c, eop);
           uint32_t dpos = c->len;
           emit_nat(c, (at));
           emit_opnd(c, a);
           if (imm) emit(c, (uint32_t)c->vals[b].bits);
           else if (ni->binary) emit_opnd(c, b);
           push(c, ni->out);
-          patchable(c, dpos);
+          patchable(c, dpos, eop);
           if (code >= 0x45 && code <= 0x4f) {
             c->cmp_start = start;
             c->cmp_end = c->len;
@@ -654,21 +725,29 @@ static shoal_err_t compile_expr(cc *c) {
       const meminfo *mi = &memtab[code];
       uint32_t off;
       TRY(read_memarg(c, mi->log2, &off));
+      opword ops[3];
       if (mi->store) {
         eng_valtype ts[2] = {SHOAL_I32, mi->type};
         TRY(pop_n(c, ts, 2, p));
-        emit_with(c, (eng_op)mi->op, p, 2);
+        /* the value must not come from the code being folded away */
+        uint32_t form = !c->live || c->vals[p[1]].kind == K_STACK ? 0 : take_addr(c, (uint32_t)p[0], ops);
+        emit_op(c, (eng_op)(mi->op + form));
+        if (form == 0) emit_opnd(c, (uint32_t)p[0]);
+        for (uint32_t i = 0; i < (form == 3 ? 3u : form ? 2u : 0u); i++) emit_opword(c, ops[i]);
+        emit_opnd(c, (uint32_t)p[1]);
         emit(c, off);
       } else {
         TRY(pop(c, SHOAL_I32, &p[0], &got));
         uint32_t at = c->nvals;
-        emit_op(c, (eng_op)mi->op);
+        uint32_t form = take_addr(c, (uint32_t)p[0], ops);
+        emit_op(c, (eng_op)(mi->op + form));
         uint32_t dpos = c->len;
         emit_nat(c, (at));
-        emit_opnd(c, (uint32_t)p[0]);
+        if (form == 0) emit_opnd(c, (uint32_t)p[0]);
+        for (uint32_t i = 0; i < (form == 3 ? 3u : form ? 2u : 0u); i++) emit_opword(c, ops[i]);
         emit(c, off);
         push(c, mi->type);
-        patchable(c, dpos);
+        patchable(c, dpos, (eng_op)(mi->op + form));
       }
       continue;
     }
@@ -965,7 +1044,7 @@ static shoal_err_t compile_expr(cc *c) {
         emit_opnd(c, (uint32_t)p[1]);
         emit_opnd(c, (uint32_t)p[2]);
         push(c, t);
-        patchable(c, dpos);
+        patchable(c, dpos, ENG_OP_SELECT);
       } else {
         push(c, t);
       }
@@ -1001,7 +1080,7 @@ static shoal_err_t compile_expr(cc *c) {
       emit_nat(c, (at));
       emit(c, g);
       push(c, m->globals[g].type.type);
-      patchable(c, dpos);
+      patchable(c, dpos, ENG_OP_GLOBAL_GET);
       break;
     }
     case 0x24: { /* global.set */
@@ -1089,7 +1168,7 @@ static shoal_err_t compile_expr(cc *c) {
       emit_nat(c, (at));
       emit_opnd(c, (uint32_t)p[0]);
       push(c, SHOAL_I32);
-      patchable(c, dpos);
+      patchable(c, dpos, ENG_OP_I64_EQZ);
       break;
     }
     case 0xd2: { /* ref.func */

@@ -26,8 +26,8 @@ static const opdesc ops[ENG_OP__COUNT] = {
 #define X(cond, ...) {"BRC_" #cond, 3}, {"BRC_" #cond "_I", 3}, {"BRC_" #cond "_B", 3}, {"BRC_" #cond "_IB", 3},
   ENG_BRC_CONDS(X)
 #undef X
-#define LOAD(name, ...) {#name, 3},
-#define STORE(name, ...) {#name, 3},
+#define LOAD(name, ...) {#name, 3}, {#name "_AI", 4}, {#name "_AA", 4}, {#name "_SX", 5},
+#define STORE(name, ...) {#name, 3}, {#name "_AI", 4}, {#name "_AA", 4}, {#name "_SX", 5},
 #include "memops.def"
 #undef LOAD
 #undef STORE

@@ -182,8 +182,8 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
 #define X(cond, ...) H(BRC_##cond) H(BRC_##cond##_I) H(BRC_##cond##_B) H(BRC_##cond##_IB)
     ENG_BRC_CONDS(X)
 #undef X
-#define LOAD(name, ...) H(name)
-#define STORE(name, ...) H(name)
+#define LOAD(name, ...) H(name) H(name##_AI) H(name##_AA) H(name##_SX)
+#define STORE(name, ...) H(name) H(name##_AI) H(name##_AA) H(name##_SX)
 #include "memops.def"
 #undef LOAD
 #undef STORE
@@ -515,25 +515,42 @@ L_DATA_DROP:
   pc += 2;
   NEXT();
 
-#define LOAD(name, code, vt, mt, lg, conv)                              \
-  L_##name: {                                                           \
-    uint64_t ea = (uint64_t)(uint32_t)SLOT(2) + pc[3];                  \
+  /* Effective addresses: 32-bit address arithmetic wraps, then the
+  ** offset is added in 64 bits (no wrap), as the specification says. */
+#define EA_PLAIN(ai, offi) ((uint64_t)(uint32_t)SLOT(ai) + pc[offi])
+#define EA_AI(ai, offi) ((uint64_t)(uint32_t)((uint32_t)SLOT(ai) + pc[(ai) + 1]) + pc[offi])
+#define EA_AA(ai, offi) ((uint64_t)(uint32_t)((uint32_t)SLOT(ai) + (uint32_t)SLOT((ai) + 1)) + pc[offi])
+#define EA_SX(ai, offi) \
+  ((uint64_t)(uint32_t)((uint32_t)SLOT(ai) + ((uint32_t)SLOT((ai) + 1) << (pc[(ai) + 2] & 31))) + pc[offi])
+#define LOAD_FORM(label, mt, conv, ea_expr, len)                        \
+  label: {                                                              \
+    uint64_t ea = ea_expr;                                              \
     MEM_CHECK(ea, sizeof(mt));                                          \
     mt v;                                                               \
     memcpy(&v, mb + ea, sizeof v);                                      \
     SLOT(1) = conv;                                                     \
-    pc += 4;                                                            \
+    pc += len;                                                          \
     NEXT();                                                             \
   }
-#define STORE(name, code, vt, mt, lg)                                   \
-  L_##name: {                                                           \
-    uint64_t ea = (uint64_t)(uint32_t)SLOT(1) + pc[3];                  \
+#define STORE_FORM(label, mt, vi, ea_expr, len)                         \
+  label: {                                                              \
+    uint64_t ea = ea_expr;                                              \
     MEM_CHECK(ea, sizeof(mt));                                          \
-    mt v = (mt)SLOT(2);                                                 \
+    mt v = (mt)SLOT(vi);                                                \
     memcpy(mb + ea, &v, sizeof v);                                      \
-    pc += 4;                                                            \
+    pc += len;                                                          \
     NEXT();                                                             \
   }
+#define LOAD(name, code, vt, mt, lg, conv)                              \
+  LOAD_FORM(L_##name, mt, conv, EA_PLAIN(2, 3), 4)                      \
+  LOAD_FORM(L_##name##_AI, mt, conv, EA_AI(2, 4), 5)                    \
+  LOAD_FORM(L_##name##_AA, mt, conv, EA_AA(2, 4), 5)                    \
+  LOAD_FORM(L_##name##_SX, mt, conv, EA_SX(2, 5), 6)
+#define STORE(name, code, vt, mt, lg)                                   \
+  STORE_FORM(L_##name, mt, 2, EA_PLAIN(1, 3), 4)                        \
+  STORE_FORM(L_##name##_AI, mt, 3, EA_AI(1, 4), 5)                      \
+  STORE_FORM(L_##name##_AA, mt, 3, EA_AA(1, 4), 5)                      \
+  STORE_FORM(L_##name##_SX, mt, 4, EA_SX(1, 5), 6)
 #include "memops.def"
 #undef LOAD
 #undef STORE
