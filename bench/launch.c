@@ -16,8 +16,9 @@ extern char **environ;
 
 static const char usage[] =
     "usage: launch [-n RUNS] [-o FILE] COMMAND [ARGS...]\n"
-    "Runs COMMAND RUNS times (default 1), one after the other, its stdout going to\n"
-    "FILE (rewritten each run; default /dev/null), and prints one line per run:\n"
+    "Runs COMMAND RUNS times (default 1), one after the other, with stdin from\n"
+    "/dev/null and stdout to FILE (rewritten each run; default /dev/null), and\n"
+    "prints one line per run:\n"
     "  WALL_SECONDS MAX_RSS_KIB STATUS CPU_SECONDS\n"
     "STATUS is the exit code, or 128+N when killed by signal N; CPU_SECONDS is user+system.\n";
 
@@ -43,6 +44,7 @@ int main(int argc, char **argv) {
         /* posix_spawn (vfork-like in glibc) keeps the launcher's own cost out of the time */
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         pid_t pid;
         double t0 = now();
