@@ -53,8 +53,8 @@ uint32_t wasi_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec 
   return WASI_ESUCCESS;
 }
 
-/* Whether a read on f may block (pipes, terminals, sockets): then it waits
-** in poll first so shoal_wasi_interrupt can end it. */
+/* Whether I/O on f may block (pipes, terminals, sockets): then it waits in
+** poll first so shoal_wasi_interrupt can end it. */
 static bool may_block(const wasi_fd_t *f) {
   if (f->filetype == WASI_FILETYPE_REGULAR_FILE || f->filetype == WASI_FILETYPE_DIRECTORY)
     return false;
@@ -95,8 +95,10 @@ static uint32_t do_rw(wasi_call_t *c, const shoal_raw_t *a, bool write, bool pos
     if (iov != small) free(iov);
     return WASI_EINVAL;
   }
-  if (!write && !positioned && may_block(f)) {
-    int r = wasi_wait_fd(c, f->host, POLLIN);
+  if (!positioned && may_block(f)) {
+    /* A full pipe can still block a large write part-way; this covers the
+    ** common case (a reader that stopped reading). */
+    int r = wasi_wait_fd(c, f->host, write ? POLLOUT : POLLIN);
     if (r == -2) {
       if (iov != small) free(iov);
       return wasi_interrupted(c);

@@ -117,6 +117,10 @@ static uint32_t sock_send(wasi_call_t *c, const shoal_raw_t *a) {
     free(iov);
     return err;
   }
+  if (!wait_ready(c, f->host, POLLOUT)) {
+    free(iov);
+    return wasi_interrupted(c);
+  }
   struct msghdr mh = {.msg_iov = iov, .msg_iovlen = niov};
   ssize_t n;
   do n = sendmsg(f->host, &mh, MSG_NOSIGNAL);
