@@ -108,6 +108,16 @@ TEST(trap_messages) {
   a[0] = util_f32(-1.0f);
   expect_trap(&fx, "conv_u", a, 1, SHOAL_ERR_TRAP_INT_OVERFLOW, "conv_u", &d);
 
+  /* The farthest reachable addresses: 32-bit address plus 32-bit offset. */
+  a[0] = util_i32(-1);
+  expect_trap(&fx, "far", a, 1, SHOAL_ERR_TRAP_MEM_OOB, "far", &d);
+  a[0] = util_i32(0);
+  expect_trap(&fx, "far", a, 1, SHOAL_ERR_TRAP_MEM_OOB, "far", &d);
+  a[0] = util_i32(0x10);
+  expect_trap(&fx, "far8", a, 1, SHOAL_ERR_TRAP_MEM_OOB, "far8", &d);
+  a[0] = util_i32(-0x10 - 1);   /* wraps in 64 bits to 0xffffffff + 0xffffffef: still out */
+  expect_trap(&fx, "far8", a, 1, SHOAL_ERR_TRAP_MEM_OOB, "far8", &d);
+
   a[0] = util_i32(4);
   expect_trap(&fx, "table_get", a, 1, SHOAL_ERR_TRAP_TABLE_OOB, "table_get", &d);
   ASSERT_EQ_STR(d.message, "out of bounds table access");

@@ -30,5 +30,7 @@
       (else (i32.add (call $depth (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))))
   (func $table_get (export "table_get") (param i32) (result funcref) (table.get 0 (local.get 0)))
   (func $fill (export "fill") (param i32 i32) (memory.fill (local.get 0) (i32.const 0) (local.get 1)))
+  (func $far (export "far") (param i32) (result i64) (i64.load offset=0xffffffff (local.get 0)))
+  (func $far8 (export "far8") (param i32) (result i32) (i32.load8_s offset=0xfffffff0 (local.get 0)))
   (func $forever (export "forever") (call $forever))
   (func $calls_host (export "calls_host") (param i32) (call $host_fail (local.get 0))))
