@@ -108,7 +108,11 @@ struct eng_code {
   uint32_t frame_slots;     /* the whole frame, constants included */
   uint32_t const_base;      /* first constant slot */
   uint32_t nconsts;
-  uint64_t *consts;         /* copied to fp[const_base..] on entry */
+  uint64_t *consts;         /* the constants */
+  /* What a call writes above the arguments: zeroed locals then the
+  ** constants, fp[nparams .. nparams + ninit). */
+  uint32_t ninit;
+  uint64_t *init;
 };
 
 /* Handler offsets, indexed by eng_op; filled by interp.c on first use. */

@@ -59,6 +59,10 @@ typedef struct cc {
   /* The last two single-result instructions, for folding an address
   ** computation into the load or store that uses it. */
   struct { uint32_t start, end; uint16_t op; } hist[2];
+  /* Straight-line code at the function's start: declared locals still
+  ** hold the zero the call gave them, unless written (entry_written). */
+  bool entry;
+  uint8_t *entry_written;
   /* The last instruction was an i32 compare: br_if/if can fuse with it. */
   uint32_t cmp_start, cmp_end, cmp_nsfix, cmp_ncfix;
   uint16_t cmp_code;        /* its wasm opcode */
@@ -617,6 +621,12 @@ fail:
 /* Writes the value at stack position pos into local x. */
 static void set_local(cc *c, uint32_t x, uint32_t pos) {
   if (!c->live) return;
+  if (c->entry) {
+    /* setting a fresh local to zero at entry is a no-op */
+    bool fresh = x >= c->ft->nparams && !c->entry_written[x];
+    c->entry_written[x] = 1;
+    if (fresh && c->vals[pos].kind == K_CONST && c->vals[pos].bits == 0) return;
+  }
   /* Deferred reads of x below must see the old value. */
   bool pending = false;
   for (uint32_t i = 0; i < pos; i++)
@@ -663,6 +673,7 @@ static shoal_err_t compile_expr(cc *c) {
     if (c->r.p >= c->r.end) MALFORMED("unexpected end of section or function");
     opc = *c->r.p++;
     uint32_t code = opc;
+    if (opc <= 0x11) c->entry = false;   /* control flow or a call ends the entry block */
     if (opc == 0xfc) {
       uint32_t sub;
       TRY(eng_rd_u32(&c->r, &sub));
@@ -1348,6 +1359,9 @@ shoal_err_t eng_compile_func(shoal_module_t *m, uint32_t idx, shoal_diag_t *diag
   eng_code *code = NULL;
 
   TRY(read_locals(c));
+  c->entry_written = calloc(c->nlocals ? c->nlocals : 1, 1);
+  if (!c->entry_written) FAIL(SHOAL_ERR_NOMEM, "out of memory");
+  c->entry = true;
   c->live = true;
   const eng_functype *ft = c->ft;
   if (!push_ctrl(c, 0, NULL, 0, ft->types + ft->nparams, ft->nresults))
@@ -1372,6 +1386,10 @@ shoal_err_t eng_compile_func(shoal_module_t *m, uint32_t idx, shoal_diag_t *diag
   code->consts = c->consts;
   c->code = NULL;
   c->consts = NULL;
+  code->ninit = c->nlocals - ft->nparams + c->nconsts;
+  code->init = calloc(code->ninit ? code->ninit : 1, sizeof *code->init);
+  if (!code->init) FAIL(SHOAL_ERR_NOMEM, "out of memory");
+  if (c->nconsts) memcpy(code->init + (c->nlocals - ft->nparams), code->consts, c->nconsts * sizeof *code->init);
   if (!code->words) {
     /* an empty emission can only come from a body that starts dead; keep a trap */
     code->words = malloc(sizeof *code->words);
@@ -1386,6 +1404,7 @@ fail:
   if (err && diag) diag->func = idx;
   eng_code_free(code);
   free(c->ltypes);
+  free(c->entry_written);
   free(c->vals);
   free(c->ctrls);
   free(c->code);
@@ -1399,5 +1418,6 @@ void eng_code_free(eng_code *code) {
   if (!code) return;
   free(code->words);
   free(code->consts);
+  free(code->init);
   free(code);
 }
