@@ -252,3 +252,37 @@ TEST(small_value_stack) {
   shoal_store_free(s);
   shoal_module_free(m);
 }
+
+TEST(many_memories) {
+  /* Thousands of live memories in one store: each reserves its address
+  ** space up front, so this checks that the reservations fit. */
+  enum { N = 3000 };
+  shoal_module_t *m = util_module("eng_limits");
+  shoal_store_t *s = util_store(NULL);
+  shoal_instance_t **insts = calloc(N, sizeof *insts);
+  ASSERT_TRUE(insts != NULL);
+  shoal_diag_t d;
+  for (int i = 0; i < N; i++) {
+    shoal_err_t err = shoal_instance_new(s, m, NULL, 0, &insts[i], &d);
+    if (err != SHOAL_ERR_OK) {
+      free(insts);
+      TEST_FAIL("instance %d: %s: %s", i, shoal_err_name(err), d.message);
+    }
+    shoal_memory_t *mem = shoal_instance_memory(insts[i], "memory");
+    uint32_t tag = (uint32_t)i;
+    ASSERT_OK(shoal_memory_write(mem, 65532, &tag, 4));
+  }
+  /* Every memory is its own: each still holds its tag. */
+  for (int i = 0; i < N; i += 7) {
+    shoal_memory_t *mem = shoal_instance_memory(insts[i], "memory");
+    uint32_t tag = 0;
+    ASSERT_OK(shoal_memory_read(mem, 65532, &tag, 4));
+    ASSERT_EQ_INT(tag, i);
+    int32_t r = 0;
+    ASSERT_OK(util_call_i32(s, insts[i], "grow", 1, &r, &d));
+    ASSERT_EQ_INT(r, 1);
+  }
+  free(insts);
+  shoal_store_free(s);
+  shoal_module_free(m);
+}
