@@ -86,6 +86,11 @@ typedef enum eng_op {
 #define X(cond, ...) ENG_OP_BRC_##cond, ENG_OP_BRC_##cond##_I, ENG_OP_BRC_##cond##_B, ENG_OP_BRC_##cond##_IB,
   ENG_BRC_CONDS(X)
 #undef X
+  /* loop back-edge `d = a + b; br_if (d cond c)`: d a b c off, where b and
+  ** c are slots (S) or immediates (I): _SS _SI _IS _II */
+#define X(cond, ...) ENG_OP_ADDBR_##cond##_SS, ENG_OP_ADDBR_##cond##_SI, ENG_OP_ADDBR_##cond##_IS, ENG_OP_ADDBR_##cond##_II,
+  ENG_BRC_CONDS(X)
+#undef X
   /* loads: d addr off; stores: addr v off. With the address computation
   ** folded in (ea = (u32)(a + b) + off, wrapping as wasm does):
   **   _AI  d a imm off        a + imm

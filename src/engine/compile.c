@@ -485,6 +485,24 @@ static void rewind_to(cc *c, uint32_t at) {
   c->patch_end = c->cmp_end = UINT32_MAX;
 }
 
+/* After take_cmp: if the instruction before the comparison was an i32 add
+** whose destination is the comparison's left operand, takes it back too
+** and returns its destination, a and b words in out[0..3) (out[2].fix is
+** 3 when b is an immediate). */
+static bool take_add(cc *c, opword left, opword out[3]) {
+  uint32_t s1 = c->hist[1].start;
+  if (c->hist[1].end != c->len) return false;
+  uint16_t op = c->hist[1].op;
+  if (op != ENG_OP_I32_ADD && op != ENG_OP_I32_ADD_IMM) return false;
+  opword d = {c->code[s1 + 1], word_fix(c, s1 + 1)};
+  if (d.w != left.w || d.fix != left.fix || d.fix == 2) return false;
+  out[0] = d;
+  out[1] = (opword){c->code[s1 + 2], word_fix(c, s1 + 2)};
+  out[2] = op == ENG_OP_I32_ADD_IMM ? (opword){c->code[s1 + 3], 3} : (opword){c->code[s1 + 3], word_fix(c, s1 + 3)};
+  rewind_to(c, s1);
+  return true;
+}
+
 /* If the address at stack position p was just computed by an i32.add,
 ** takes that code back and returns the folded form (1 _AI, 2 _AA, 3 _SX)
 ** with its operand words; else 0. */
@@ -895,11 +913,22 @@ static shoal_err_t compile_expr(cc *c) {
         if (!c->oom) c->code[skip] = (uint32_t)((int32_t)c->len - (int32_t)skip);
       } else {
         uint32_t ccode = 0;
-        opword ops[2];
+        opword ops[5];
         bool imm = false;
         bool fused = take_cmp(c, (uint32_t)p[0], &ccode, ops, &imm);
         for (uint32_t i = 0; i < arity; i++) materialize(c, c->nvals - arity + i);
-        if (fused) {
+        if (fused && L->op == 0x03 && ccode != 0x45 && take_add(c, ops[0], ops + 2)) {
+          /* d = a + b; br_if (d cond c) back to the loop */
+          uint32_t cond = brc_cond(ccode);
+          bool bimm = ops[4].fix == 3;
+          if (bimm) ops[4].fix = 0;
+          emit_op(c, (eng_op)(ENG_OP_ADDBR_EQ_SS + 4 * cond + (bimm ? 2 : 0) + (imm ? 1 : 0)));
+          emit_opword(c, ops[2]);
+          emit_opword(c, ops[3]);
+          emit_opword(c, ops[4]);
+          emit_opword(c, ops[1]);
+          emit(c, (uint32_t)((int32_t)L->target - (int32_t)c->len));
+        } else if (fused) {
           emit_fused(c, ccode, ops, imm, false, L->op == 0x03);
           if (L->op == 0x03) emit(c, (uint32_t)((int32_t)L->target - (int32_t)c->len));
           else emit_fwd(c, L);

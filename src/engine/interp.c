@@ -194,6 +194,10 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
 #define X(cond, ...) H(BRC_##cond) H(BRC_##cond##_I) H(BRC_##cond##_B) H(BRC_##cond##_IB)
     ENG_BRC_CONDS(X)
 #undef X
+
+#define X(cond, ...) H(ADDBR_##cond##_SS) H(ADDBR_##cond##_SI) H(ADDBR_##cond##_IS) H(ADDBR_##cond##_II)
+    ENG_BRC_CONDS(X)
+#undef X
 #define LOAD(name, ...) H(name) H(name##_AI) H(name##_AA) H(name##_SX)
 #define STORE(name, ...) H(name) H(name##_AI) H(name##_AA) H(name##_SX)
 #include "memops.def"
@@ -630,6 +634,28 @@ L_DATA_DROP:
     NEXT();
   ENG_BRC_CONDS(X)
 #undef X
+
+  /* loop counter step fused with the back-edge test: d a b c off */
+#define ADDBR(label, ct, op, RB, RC)                                    \
+  label: {                                                              \
+    uint32_t d = (uint32_t)SLOT(2) + RB;                                \
+    SLOT(1) = d;                                                        \
+    if (RD_##ct(d) op RC) {                                             \
+      BACK_EDGE();                                                      \
+      pc += 5 + (int32_t)pc[5];                                         \
+    } else {                                                            \
+      pc += 6;                                                          \
+    }                                                                   \
+    NEXT();                                                             \
+  }
+#define X(cond, op, ct)                                                                 \
+  ADDBR(L_ADDBR_##cond##_SS, ct, op, (uint32_t)SLOT(3), RD_##ct(SLOT(4)))               \
+  ADDBR(L_ADDBR_##cond##_SI, ct, op, (uint32_t)SLOT(3), RI_##ct(pc[4]))                 \
+  ADDBR(L_ADDBR_##cond##_IS, ct, op, pc[3], RD_##ct(SLOT(4)))                           \
+  ADDBR(L_ADDBR_##cond##_II, ct, op, pc[3], RI_##ct(pc[4]))
+  ENG_BRC_CONDS(X)
+#undef X
+#undef ADDBR
 
 #define DIVOP(name, ct, rd, wr, minv, expr_div)                         \
   L_##name: {                                                           \
