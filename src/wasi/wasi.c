@@ -407,6 +407,11 @@ typedef struct wasi_binding {
   const wasi_def_t *def;
   shoal_store_t *store;
   shoal_func_t *func;
+  /* The last caller and its memory: shoal_caller_memory looks the export up
+  ** by name. Instances live as long as their store, and so does this
+  ** binding, so a cached instance pointer cannot be a reused address. */
+  shoal_instance_t *last_inst;
+  shoal_memory_t *last_mem;
 } wasi_binding_t;
 
 void shoal_wasi_free(shoal_wasi_t *w) {
@@ -456,7 +461,12 @@ static shoal_err_t trampoline(shoal_caller_t *caller, void *env, shoal_raw_t *io
   wasi_binding_t *b = env;
   if (!b->w) return shoal_caller_trap(caller, "WASI context was freed before its store");
   wasi_call_t c = {.w = b->w, .caller = caller, .trap = SHOAL_ERR_OK};
-  shoal_memory_t *m = shoal_caller_memory(caller);
+  shoal_instance_t *inst = shoal_caller_instance(caller);
+  if (!inst || inst != b->last_inst) {
+    b->last_inst = inst;
+    b->last_mem = shoal_caller_memory(caller);
+  }
+  shoal_memory_t *m = b->last_mem;
   if (m) {
     c.mem = shoal_memory_data(m);
     c.memlen = shoal_memory_size(m);
