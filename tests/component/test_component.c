@@ -94,10 +94,15 @@ TEST(section_errors) {
   static const uint8_t bad_module[] = {PREAMBLE, 0x01, 0x08, 0x00, 0x61, 0x73, 0x6d, 0x02, 0x00, 0x00, 0x00};
   expect_error(bad_module, sizeof bad_module, SHOAL_ERR_MALFORMED, -1, "core module 0");
   /* (export "f" (func 0)) with no function 0 */
-  static const uint8_t no_func[] = {PREAMBLE, 0x0b, 0x06, 0x01, 0x00, 0x01, 'f', 0x01, 0x00};
-  expect_error(no_func, sizeof no_func - 0, SHOAL_ERR_MALFORMED, -1, "unexpected end");
-  static const uint8_t no_func2[] = {PREAMBLE, 0x0b, 0x07, 0x01, 0x00, 0x01, 'f', 0x01, 0x00, 0x00};
-  expect_error(no_func2, sizeof no_func2, SHOAL_ERR_INVALID, -1, "unknown func 0");
+  static const uint8_t no_func[] = {PREAMBLE, 0x0b, 0x07, 0x01, 0x00, 0x01, 'f', 0x01, 0x00, 0x00};
+  expect_error(no_func, sizeof no_func, SHOAL_ERR_INVALID, -1, "unknown func 0");
+  /* (import "f" (func (type 0))) where type 0 is a record */
+  static const uint8_t not_func[] = {PREAMBLE, 0x07, 0x06, 0x01, 0x72, 0x01, 0x01, 'x', 0x7f, 0x0a, 0x06, 0x01, 0x00, 0x01, 'f', 0x01, 0x00};
+  expect_error(not_func, sizeof not_func, SHOAL_ERR_INVALID, -1, "not a func type");
+  /* two imports named alike */
+  static const uint8_t dup[] = {PREAMBLE, 0x07, 0x05, 0x01, 0x40, 0x00, 0x01, 0x00,
+                                0x0a, 0x0b, 0x02, 0x00, 0x01, 'f', 0x01, 0x00, 0x00, 0x01, 'F', 0x01, 0x00};
+  expect_error(dup, sizeof dup, SHOAL_ERR_INVALID, -1, "conflicts");
 }
 
 /* Every prefix of a valid component decodes or fails cleanly (no crash,
