@@ -287,6 +287,7 @@ set style fill solid 0.9 border -1
 set boxwidth 0.9
 set logscale y
 set yrange [0.5:*]
+set ytics ("0.5" 0.5, "1" 1, "2" 2, "5" 5, "10" 10, "20" 20, "50" 50, "100" 100)
 set ylabel "time / native time"
 set grid ytics
 set xtics rotate by -30 nomirror
