@@ -3,8 +3,8 @@
 ** validated function body and interp.c runs. Internal to the engine.
 **
 ** A function compiles to an array of 32-bit words. An instruction is its
-** handler (an offset from the interpreter's base label, so dispatch is one
-** indirect jump: direct threading) followed by its operands. Operands are
+** handler's address (two words: dispatch is one indirect jump through the
+** code, direct threading) followed by its operands. Operands are
 ** frame slots, not stack pushes: every value the function can see — its
 ** locals, its constants and each operand-stack position — has a fixed
 ** 64-bit slot in the frame, known at compile time. So `i32.add` reads two
@@ -120,8 +120,11 @@ struct eng_code {
   uint64_t *init;
 };
 
-/* Handler offsets, indexed by eng_op; filled by interp.c on first use. */
-const int32_t *eng_interp_handlers(void);
+/* Handler addresses, indexed by eng_op. An instruction starts with its
+** handler's address in ENG_HANDLER_WORDS words (dispatch is one indirect
+** jump through the code), then its operand words. */
+const void *const *eng_interp_handlers(void);
+#define ENG_HANDLER_WORDS 2
 
 /* dump.c: prints a compiled function (debugging and performance work). */
 #include <stdio.h>

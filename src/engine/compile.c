@@ -41,7 +41,7 @@ typedef struct cc {
   shoal_diag_t *diag;
   uint32_t fidx;
   const eng_functype *ft;
-  const int32_t *h;
+  const void *const *h;
   int64_t at;               /* offset of the instruction being compiled */
 
   eng_valtype *ltypes; uint32_t nlocals;
@@ -158,7 +158,13 @@ static void emit(cc *c, uint32_t w) {
   c->code[c->len++] = w;
 }
 
-static void emit_op(cc *c, eng_op op) { emit(c, (uint32_t)c->h[op]); }
+#define HW ENG_HANDLER_WORDS
+
+static void emit_op(cc *c, eng_op op) {
+  uint64_t a = (uint64_t)(uintptr_t)c->h[op];
+  emit(c, (uint32_t)a);
+  emit(c, (uint32_t)(a >> 32));
+}
 
 /* Stack slots are emitted as their position and relocated at the end,
 ** when the number of constants (which sit below the stack) is known. */
@@ -203,7 +209,7 @@ static void patchable(cc *c, uint32_t dst_pos, eng_op op) {
   c->patch_end = c->len;
   c->patch_dst = dst_pos;
   c->hist[1] = c->hist[0];
-  c->hist[0].start = dst_pos - 1;
+  c->hist[0].start = dst_pos - HW;
   c->hist[0].end = c->len;
   c->hist[0].op = (uint16_t)op;
 }
@@ -412,11 +418,11 @@ typedef struct opword { uint32_t w; uint8_t fix; } opword;   /* fix: 0, 1 stack,
 ** operand words, so a branch can test the comparison itself. */
 static bool take_cmp(cc *c, uint32_t p, uint32_t *code, opword ops[2], bool *imm) {
   if (!c->live || c->cmp_end != c->len || c->vals[p].kind != K_STACK ||
-      c->code[c->cmp_start + 1] != p)
+      c->code[c->cmp_start + HW] != p)
     return false;
   uint32_t n = c->cmp_code == 0x45 ? 1 : 2;
   for (uint32_t i = 0; i < n; i++) {
-    uint32_t q = c->cmp_start + 2 + i;
+    uint32_t q = c->cmp_start + HW + 1 + i;
     ops[i].w = c->code[q];
     ops[i].fix = 0;
     for (uint32_t k = c->cmp_nsfix; k < c->nsfix; k++) if (c->sfix[k] == q) ops[i].fix = 1;
@@ -494,11 +500,11 @@ static bool take_add(cc *c, opword left, opword out[3]) {
   if (c->hist[1].end != c->len) return false;
   uint16_t op = c->hist[1].op;
   if (op != ENG_OP_I32_ADD && op != ENG_OP_I32_ADD_IMM) return false;
-  opword d = {c->code[s1 + 1], word_fix(c, s1 + 1)};
+  opword d = {c->code[s1 + HW], word_fix(c, s1 + HW)};
   if (d.w != left.w || d.fix != left.fix || d.fix == 2) return false;
   out[0] = d;
-  out[1] = (opword){c->code[s1 + 2], word_fix(c, s1 + 2)};
-  out[2] = op == ENG_OP_I32_ADD_IMM ? (opword){c->code[s1 + 3], 3} : (opword){c->code[s1 + 3], word_fix(c, s1 + 3)};
+  out[1] = (opword){c->code[s1 + HW + 1], word_fix(c, s1 + HW + 1)};
+  out[2] = op == ENG_OP_I32_ADD_IMM ? (opword){c->code[s1 + HW + 2], 3} : (opword){c->code[s1 + HW + 2], word_fix(c, s1 + HW + 2)};
   rewind_to(c, s1);
   return true;
 }
@@ -509,28 +515,28 @@ static bool take_add(cc *c, opword left, opword out[3]) {
 static uint32_t take_addr(cc *c, uint32_t p, opword ops[3]) {
   if (!c->live || c->vals[p].kind != K_STACK || c->patch_end != c->len) return 0;
   uint32_t s0 = c->hist[0].start;
-  if (c->hist[0].end != c->len || c->code[s0 + 1] != p || word_fix(c, s0 + 1) != 1) return 0;
+  if (c->hist[0].end != c->len || c->code[s0 + HW] != p || word_fix(c, s0 + HW) != 1) return 0;
   uint16_t op = c->hist[0].op;
   if (op == ENG_OP_I32_ADD_IMM) {
-    ops[0] = (opword){c->code[s0 + 2], word_fix(c, s0 + 2)};
-    ops[1] = (opword){c->code[s0 + 3], 0};
+    ops[0] = (opword){c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)};
+    ops[1] = (opword){c->code[s0 + HW + 2], 0};
     rewind_to(c, s0);
     return 1;
   }
   if (op != ENG_OP_I32_ADD) return 0;
-  opword a = {c->code[s0 + 2], word_fix(c, s0 + 2)}, b = {c->code[s0 + 3], word_fix(c, s0 + 3)};
+  opword a = {c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)}, b = {c->code[s0 + HW + 2], word_fix(c, s0 + HW + 2)};
   /* a shift into a stack temporary right before, feeding one side */
   uint32_t s1 = c->hist[1].start;
-  if (c->hist[1].end == s0 && c->hist[1].op == ENG_OP_I32_SHL_IMM && word_fix(c, s1 + 1) == 1) {
-    uint32_t t = c->code[s1 + 1];
+  if (c->hist[1].end == s0 && c->hist[1].op == ENG_OP_I32_SHL_IMM && word_fix(c, s1 + HW) == 1) {
+    uint32_t t = c->code[s1 + HW];
     opword other = {0, 0};
     bool hit = false;
     if (b.fix == 1 && b.w == t && !(a.fix == 1 && a.w == t)) { other = a; hit = true; }
     else if (a.fix == 1 && a.w == t && !(b.fix == 1 && b.w == t)) { other = b; hit = true; }
     if (hit) {
       ops[0] = other;
-      ops[1] = (opword){c->code[s1 + 2], word_fix(c, s1 + 2)};
-      ops[2] = (opword){c->code[s1 + 3], 0};
+      ops[1] = (opword){c->code[s1 + HW + 1], word_fix(c, s1 + HW + 1)};
+      ops[2] = (opword){c->code[s1 + HW + 2], 0};
       rewind_to(c, s1);
       return 3;
     }
@@ -1421,10 +1427,12 @@ shoal_err_t eng_compile_func(shoal_module_t *m, uint32_t idx, shoal_diag_t *diag
   if (c->nconsts) memcpy(code->init + (c->nlocals - ft->nparams), code->consts, c->nconsts * sizeof *code->init);
   if (!code->words) {
     /* an empty emission can only come from a body that starts dead; keep a trap */
-    code->words = malloc(sizeof *code->words);
+    code->words = malloc(HW * sizeof *code->words);
     if (!code->words) FAIL(SHOAL_ERR_NOMEM, "out of memory");
-    code->words[0] = (uint32_t)c->h[ENG_OP_UNREACHABLE];
-    code->nwords = 1;
+    uint64_t a = (uint64_t)(uintptr_t)c->h[ENG_OP_UNREACHABLE];
+    code->words[0] = (uint32_t)a;
+    code->words[1] = (uint32_t)(a >> 32);
+    code->nwords = HW;
   }
   fn->code = code;
   code = NULL;

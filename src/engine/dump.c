@@ -58,22 +58,25 @@ static int control_opnds(eng_op op) {
 }
 
 void eng_code_dump(FILE *out, const eng_code *cd) {
-  const int32_t *h = eng_interp_handlers();
+  const void *const *h = eng_interp_handlers();
   fprintf(out, "params %u locals %u consts %u frame %u\n", cd->nparams, cd->nlocals,
           cd->nconsts, cd->frame_slots);
   for (uint32_t pc = 0; pc < cd->nwords;) {
     eng_op op = ENG_OP__COUNT;
+    uint64_t a = cd->words[pc] | (uint64_t)cd->words[pc + 1] << 32;
     for (uint32_t k = 0; k < ENG_OP__COUNT; k++)
-      if ((uint32_t)h[k] == cd->words[pc]) { op = (eng_op)k; break; }
+      if ((uint64_t)(uintptr_t)h[k] == a) { op = (eng_op)k; break; }
     if (op == ENG_OP__COUNT) {
       fprintf(out, "%5u  ??? %08x\n", pc, cd->words[pc]);
       return;
     }
     int n = op < ENG_OP_I32_EQZ ? control_opnds(op) : ops[op].nopnds;
-    if (op == ENG_OP_BR_TABLE) n = 2 + (int)cd->words[pc + 2] + 1;
+    const uint32_t *w = cd->words + pc + ENG_HANDLER_WORDS - 1;   /* w[1] is the first operand */
+    if (op == ENG_OP_BR_TABLE) n = 2 + (int)w[2] + 1;
     fprintf(out, "%5u  %-18s", pc, ops[op].name);
-    for (int i = 1; i <= n && pc + (uint32_t)i < cd->nwords; i++) fprintf(out, " %d", (int32_t)cd->words[pc + i]);
+    for (int i = 1; i <= n && pc + ENG_HANDLER_WORDS - 1 + (uint32_t)i < cd->nwords; i++)
+      fprintf(out, " %d", (int32_t)w[i]);
     fputc('\n', out);
-    pc += 1 + (uint32_t)n;
+    pc += ENG_HANDLER_WORDS + (uint32_t)n;
   }
 }

@@ -174,9 +174,9 @@ static void trap_diag(shoal_store_t *s, shoal_err_t err, shoal_func_t *func, uin
 ** table (label offsets exist only inside this function). */
 static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, const uint32_t *pc,
                         uint32_t base_depth, shoal_diag_t *diag, eng_guard_ctx *guard,
-                        const int32_t **handlers_out) {
-#define H(name) (int32_t)((const char *)&&L_##name - (const char *)&&L_UNREACHABLE),
-  static const int32_t handlers[] = {
+                        const void *const **handlers_out) {
+#define H(name) &&L_##name,
+  static const void *const handlers[] = {
 #define X(name) H(name)
     ENG_CONTROL_OPS(X)
 #undef X
@@ -245,10 +245,13 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
 #define MEM_CHECK(ea, n) do { if (eng_unlikely((ea) + (n) > ms)) TRAP(TRAP_MEM_OOB); } while (0)
 #endif
 
-#define NEXT() goto *(const void *)((const char *)&&L_UNREACHABLE + (int32_t)pc[0])
+/* The handler's address is the instruction's first two words; operand
+** word i follows it. */
+#define OPW(i) pc[(i) + 1]
+#define NEXT() do { const void *next_; memcpy(&next_, pc, sizeof next_); goto *next_; } while (0)
 /* Each trap has its own label, so no handler keeps an error code live. */
 #define TRAP(code) goto trap_##code
-#define SLOT(i) fp[pc[i]]
+#define SLOT(i) fp[OPW(i)]
 /* Loop back-edges spend budget: interrupts and fuel are noticed here. */
 #define BACK_EDGE() do {                                        \
     if (eng_unlikely(--s->budget <= 0)) {                       \
@@ -266,63 +269,63 @@ L_UNREACHABLE:
   TRAP(TRAP_UNREACHABLE);
 L_MOV:
   SLOT(1) = SLOT(2);
-  pc += 3;
+  pc += 4;
   NEXT();
 L_BR:
-  pc += 1 + (int32_t)pc[1];
+  pc += 2 + (int32_t)OPW(1);
   NEXT();
 L_BR_BACK:
   BACK_EDGE();
-  pc += 1 + (int32_t)pc[1];
+  pc += 2 + (int32_t)OPW(1);
   NEXT();
 L_BR_IF:
-  if ((uint32_t)SLOT(1)) pc += 2 + (int32_t)pc[2];
-  else pc += 3;
+  if ((uint32_t)SLOT(1)) pc += 3 + (int32_t)OPW(2);
+  else pc += 4;
   NEXT();
 L_BR_IF_BACK:
   if ((uint32_t)SLOT(1)) {
     BACK_EDGE();
-    pc += 2 + (int32_t)pc[2];
+    pc += 3 + (int32_t)OPW(2);
   } else {
-    pc += 3;
+    pc += 4;
   }
   NEXT();
 L_BR_UNLESS:
-  if (!(uint32_t)SLOT(1)) pc += 2 + (int32_t)pc[2];
-  else pc += 3;
+  if (!(uint32_t)SLOT(1)) pc += 3 + (int32_t)OPW(2);
+  else pc += 4;
   NEXT();
 L_BR_UNLESS_BACK:
   if (!(uint32_t)SLOT(1)) {
     BACK_EDGE();
-    pc += 2 + (int32_t)pc[2];
+    pc += 3 + (int32_t)OPW(2);
   } else {
-    pc += 3;
+    pc += 4;
   }
   NEXT();
 L_BR_TABLE: {
-  uint32_t i = (uint32_t)SLOT(1), n = pc[2];
+  uint32_t i = (uint32_t)SLOT(1), n = OPW(2);
   if (i > n) i = n;
-  pc += 3 + i + (int32_t)pc[3 + i];
+  pc += 4 + i + (int32_t)OPW(3 + i);
   NEXT();
 }
 L_CALL:
-  callee = inst->funcs[pc[1]];
-  nfp = fp + pc[2];
+  callee = inst->funcs[OPW(1)];
+  nfp = fp + OPW(2);
   ipc = pc;
-  pc += 3;
+  pc += 4;
   goto do_call;
 L_CALL_INDIRECT: {
-  shoal_table_t *t = inst->tables[pc[2]];
+  shoal_table_t *t = inst->tables[OPW(2)];
   uint32_t i = (uint32_t)SLOT(3);
   if (eng_unlikely(i >= t->size)) TRAP(TRAP_UNDEFINED_ELEM);
   callee = (shoal_func_t *)t->elems[i];
   if (eng_unlikely(!callee)) TRAP(TRAP_UNINIT_ELEM);
-  const eng_functype *want = &inst->module->types[pc[1]];
+  const eng_functype *want = &inst->module->types[OPW(1)];
   if (eng_unlikely(callee->type != want && !eng_functype_eq(callee->type, want)))
     TRAP(TRAP_INDIRECT_TYPE);
-  nfp = fp + pc[4];
+  nfp = fp + OPW(4);
   ipc = pc;
-  pc += 5;
+  pc += 6;
   goto do_call;
 }
 do_call:
@@ -385,8 +388,8 @@ L_RETURN1:
   fp[0] = SLOT(1);
   goto do_return;
 L_RETURNN: {
-  uint32_t n = pc[1];
-  const shoal_raw_t *src = fp + pc[2];
+  uint32_t n = OPW(1);
+  const shoal_raw_t *src = fp + OPW(2);
   for (uint32_t i = 0; i < n; i++) fp[i] = src[i];
   goto do_return;
 }
@@ -408,15 +411,15 @@ do_return: {
 }
 L_SELECT:
   SLOT(1) = (uint32_t)SLOT(4) ? SLOT(2) : SLOT(3);
-  pc += 5;
+  pc += 6;
   NEXT();
 L_GLOBAL_GET:
-  SLOT(1) = inst->globals[pc[2]]->val;
-  pc += 3;
+  SLOT(1) = inst->globals[OPW(2)]->val;
+  pc += 4;
   NEXT();
 L_GLOBAL_SET:
-  inst->globals[pc[1]]->val = SLOT(2);
-  pc += 3;
+  inst->globals[OPW(1)]->val = SLOT(2);
+  pc += 4;
   NEXT();
   /* }================================================================= */
 
@@ -424,66 +427,66 @@ L_GLOBAL_SET:
   ** Tables and references
   ** ================================================================= */
 L_TABLE_GET: {
-  shoal_table_t *t = inst->tables[pc[2]];
+  shoal_table_t *t = inst->tables[OPW(2)];
   uint32_t i = (uint32_t)SLOT(3);
   if (eng_unlikely(i >= t->size)) TRAP(TRAP_TABLE_OOB);
   SLOT(1) = (shoal_raw_t)(uintptr_t)t->elems[i];
-  pc += 4;
-  NEXT();
-}
-L_TABLE_SET: {
-  shoal_table_t *t = inst->tables[pc[1]];
-  uint32_t i = (uint32_t)SLOT(2);
-  if (eng_unlikely(i >= t->size)) TRAP(TRAP_TABLE_OOB);
-  t->elems[i] = (void *)(uintptr_t)SLOT(3);
-  pc += 4;
-  NEXT();
-}
-L_TABLE_SIZE:
-  SLOT(1) = inst->tables[pc[2]]->size;
-  pc += 3;
-  NEXT();
-L_TABLE_GROW: {
-  shoal_table_t *t = inst->tables[pc[2]];
-  int64_t r = eng_table_grow(t, (uint32_t)SLOT(4), (void *)(uintptr_t)SLOT(3));
-  SLOT(1) = (uint32_t)r;
   pc += 5;
   NEXT();
 }
+L_TABLE_SET: {
+  shoal_table_t *t = inst->tables[OPW(1)];
+  uint32_t i = (uint32_t)SLOT(2);
+  if (eng_unlikely(i >= t->size)) TRAP(TRAP_TABLE_OOB);
+  t->elems[i] = (void *)(uintptr_t)SLOT(3);
+  pc += 5;
+  NEXT();
+}
+L_TABLE_SIZE:
+  SLOT(1) = inst->tables[OPW(2)]->size;
+  pc += 4;
+  NEXT();
+L_TABLE_GROW: {
+  shoal_table_t *t = inst->tables[OPW(2)];
+  int64_t r = eng_table_grow(t, (uint32_t)SLOT(4), (void *)(uintptr_t)SLOT(3));
+  SLOT(1) = (uint32_t)r;
+  pc += 6;
+  NEXT();
+}
 L_TABLE_FILL: {
-  shoal_table_t *t = inst->tables[pc[1]];
+  shoal_table_t *t = inst->tables[OPW(1)];
   uint64_t i = (uint32_t)SLOT(2), n = (uint32_t)SLOT(4);
   void *v = (void *)(uintptr_t)SLOT(3);
   if (eng_unlikely(i + n > t->size)) TRAP(TRAP_TABLE_OOB);
   for (uint64_t k = 0; k < n; k++) t->elems[i + k] = v;
-  pc += 5;
+  pc += 6;
   NEXT();
 }
 L_TABLE_COPY: {
-  shoal_table_t *dt = inst->tables[pc[1]], *st = inst->tables[pc[2]];
+  shoal_table_t *dt = inst->tables[OPW(1)], *st = inst->tables[OPW(2)];
   uint64_t d = (uint32_t)SLOT(3), sr = (uint32_t)SLOT(4), n = (uint32_t)SLOT(5);
   if (eng_unlikely(d + n > dt->size || sr + n > st->size)) TRAP(TRAP_TABLE_OOB);
   if (n) memmove(dt->elems + d, st->elems + sr, (size_t)n * sizeof *dt->elems);
-  pc += 6;
+  pc += 7;
   NEXT();
 }
 L_TABLE_INIT: {
-  shoal_table_t *t = inst->tables[pc[1]];
-  const eng_elem *seg = &inst->module->elems[pc[2]];
+  shoal_table_t *t = inst->tables[OPW(1)];
+  const eng_elem *seg = &inst->module->elems[OPW(2)];
   uint64_t d = (uint32_t)SLOT(3), sr = (uint32_t)SLOT(4), n = (uint32_t)SLOT(5);
-  uint64_t seglen = inst->elem_dropped[pc[2]] ? 0 : seg->count;
+  uint64_t seglen = inst->elem_dropped[OPW(2)] ? 0 : seg->count;
   if (eng_unlikely(sr + n > seglen || d + n > t->size)) TRAP(TRAP_TABLE_OOB);
   for (uint64_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_item(inst, seg, (uint32_t)(sr + k));
-  pc += 6;
+  pc += 7;
   NEXT();
 }
 L_ELEM_DROP:
-  inst->elem_dropped[pc[1]] = 1;
-  pc += 2;
+  inst->elem_dropped[OPW(1)] = 1;
+  pc += 3;
   NEXT();
 L_REF_FUNC:
-  SLOT(1) = (shoal_raw_t)(uintptr_t)inst->funcs[pc[2]];
-  pc += 3;
+  SLOT(1) = (shoal_raw_t)(uintptr_t)inst->funcs[OPW(2)];
+  pc += 4;
   NEXT();
   /* }================================================================= */
 
@@ -492,50 +495,50 @@ L_REF_FUNC:
   ** ================================================================= */
 L_MEMORY_SIZE:
   SLOT(1) = (uint32_t)mem->pages;
-  pc += 2;
+  pc += 3;
   NEXT();
 L_MEMORY_GROW: {
   int64_t r = eng_memory_grow(mem, (uint32_t)SLOT(2));
   SLOT(1) = (uint32_t)r;
   RELOAD_SIZE();
-  pc += 3;
+  pc += 4;
   NEXT();
 }
 L_MEMORY_FILL: {
   uint64_t d = (uint32_t)SLOT(1), n = (uint32_t)SLOT(3);
   if (eng_unlikely(d + n > mem->size)) TRAP(TRAP_MEM_OOB);
   if (n) memset(mb + d, (int)(uint8_t)SLOT(2), (size_t)n);
-  pc += 4;
+  pc += 5;
   NEXT();
 }
 L_MEMORY_COPY: {
   uint64_t d = (uint32_t)SLOT(1), sr = (uint32_t)SLOT(2), n = (uint32_t)SLOT(3);
   if (eng_unlikely(d + n > mem->size || sr + n > mem->size)) TRAP(TRAP_MEM_OOB);
   if (n) memmove(mb + d, mb + sr, (size_t)n);
-  pc += 4;
-  NEXT();
-}
-L_MEMORY_INIT: {
-  const eng_data *seg = &inst->module->datas[pc[1]];
-  uint64_t d = (uint32_t)SLOT(2), sr = (uint32_t)SLOT(3), n = (uint32_t)SLOT(4);
-  uint64_t seglen = inst->data_dropped[pc[1]] ? 0 : seg->len;
-  if (eng_unlikely(sr + n > seglen || d + n > mem->size)) TRAP(TRAP_MEM_OOB);
-  if (n) memcpy(mb + d, seg->bytes + sr, (size_t)n);
   pc += 5;
   NEXT();
 }
+L_MEMORY_INIT: {
+  const eng_data *seg = &inst->module->datas[OPW(1)];
+  uint64_t d = (uint32_t)SLOT(2), sr = (uint32_t)SLOT(3), n = (uint32_t)SLOT(4);
+  uint64_t seglen = inst->data_dropped[OPW(1)] ? 0 : seg->len;
+  if (eng_unlikely(sr + n > seglen || d + n > mem->size)) TRAP(TRAP_MEM_OOB);
+  if (n) memcpy(mb + d, seg->bytes + sr, (size_t)n);
+  pc += 6;
+  NEXT();
+}
 L_DATA_DROP:
-  inst->data_dropped[pc[1]] = 1;
-  pc += 2;
+  inst->data_dropped[OPW(1)] = 1;
+  pc += 3;
   NEXT();
 
   /* Effective addresses: 32-bit address arithmetic wraps, then the
   ** offset is added in 64 bits (no wrap), as the specification says. */
-#define EA_PLAIN(ai, offi) ((uint64_t)(uint32_t)SLOT(ai) + pc[offi])
-#define EA_AI(ai, offi) ((uint64_t)(uint32_t)((uint32_t)SLOT(ai) + pc[(ai) + 1]) + pc[offi])
-#define EA_AA(ai, offi) ((uint64_t)(uint32_t)((uint32_t)SLOT(ai) + (uint32_t)SLOT((ai) + 1)) + pc[offi])
+#define EA_PLAIN(ai, offi) ((uint64_t)(uint32_t)SLOT(ai) + OPW(offi))
+#define EA_AI(ai, offi) ((uint64_t)(uint32_t)((uint32_t)SLOT(ai) + OPW((ai) + 1)) + OPW(offi))
+#define EA_AA(ai, offi) ((uint64_t)(uint32_t)((uint32_t)SLOT(ai) + (uint32_t)SLOT((ai) + 1)) + OPW(offi))
 #define EA_SX(ai, offi) \
-  ((uint64_t)(uint32_t)((uint32_t)SLOT(ai) + ((uint32_t)SLOT((ai) + 1) << (pc[(ai) + 2] & 31))) + pc[offi])
+  ((uint64_t)(uint32_t)((uint32_t)SLOT(ai) + ((uint32_t)SLOT((ai) + 1) << (OPW((ai) + 2) & 31))) + OPW(offi))
 #define LOAD_FORM(label, mt, conv, ea_expr, len)                        \
   label: {                                                              \
     uint64_t ea = ea_expr;                                              \
@@ -543,7 +546,7 @@ L_DATA_DROP:
     mt v;                                                               \
     memcpy(&v, mb + ea, sizeof v);                                      \
     SLOT(1) = conv;                                                     \
-    pc += len;                                                          \
+    pc += (len) + 1;                                                          \
     NEXT();                                                             \
   }
 #define STORE_FORM(label, mt, vi, ea_expr, len)                         \
@@ -552,7 +555,7 @@ L_DATA_DROP:
     MEM_CHECK(ea, sizeof(mt));                                          \
     mt v = (mt)SLOT(vi);                                                \
     memcpy(mb + ea, &v, sizeof v);                                      \
-    pc += len;                                                          \
+    pc += (len) + 1;                                                          \
     NEXT();                                                             \
   }
 #define LOAD(name, code, vt, mt, lg, conv)                              \
@@ -577,7 +580,7 @@ L_DATA_DROP:
   L_##name: {                                                           \
     CT_##ci a = RD_##ci(SLOT(2));                                       \
     SLOT(1) = WR_##co(expr);                                            \
-    pc += 3;                                                            \
+    pc += 4;                                                            \
     NEXT();                                                             \
   }
 #define BI(name, code, vi, vo, ci, co, expr)                            \
@@ -585,16 +588,16 @@ L_DATA_DROP:
     CT_##ci a = RD_##ci(SLOT(2));                                       \
     CT_##ci b = RD_##ci(SLOT(3));                                       \
     SLOT(1) = WR_##co(expr);                                            \
-    pc += 4;                                                            \
+    pc += 5;                                                            \
     NEXT();                                                             \
   }
 #define BIK(name, code, vi, vo, ci, co, expr)                           \
   BI(name, code, vi, vo, ci, co, expr)                                  \
   L_##name##_IMM: {                                                     \
     CT_##ci a = RD_##ci(SLOT(2));                                       \
-    CT_##ci b = RI_##ci(pc[3]);                                         \
+    CT_##ci b = RI_##ci(OPW(3));                                         \
     SLOT(1) = WR_##co(expr);                                            \
-    pc += 4;                                                            \
+    pc += 5;                                                            \
     NEXT();                                                             \
   }
 #define TU(name, ...)
@@ -609,27 +612,27 @@ L_DATA_DROP:
   /* i32 compare-and-branch: a b off, a imm off; _B variants are back-edges */
 #define X(cond, op, ct)                                                 \
   L_BRC_##cond:                                                         \
-    if (RD_##ct(SLOT(1)) op RD_##ct(SLOT(2))) pc += 3 + (int32_t)pc[3]; \
-    else pc += 4;                                                       \
+    if (RD_##ct(SLOT(1)) op RD_##ct(SLOT(2))) pc += 4 + (int32_t)OPW(3); \
+    else pc += 5;                                                       \
     NEXT();                                                             \
   L_BRC_##cond##_I:                                                     \
-    if (RD_##ct(SLOT(1)) op RI_##ct(pc[2])) pc += 3 + (int32_t)pc[3];   \
-    else pc += 4;                                                       \
+    if (RD_##ct(SLOT(1)) op RI_##ct(OPW(2))) pc += 4 + (int32_t)OPW(3);   \
+    else pc += 5;                                                       \
     NEXT();                                                             \
   L_BRC_##cond##_B:                                                     \
     if (RD_##ct(SLOT(1)) op RD_##ct(SLOT(2))) {                         \
       BACK_EDGE();                                                      \
-      pc += 3 + (int32_t)pc[3];                                         \
+      pc += 4 + (int32_t)OPW(3);                                         \
     } else {                                                            \
-      pc += 4;                                                          \
+      pc += 5;                                                          \
     }                                                                   \
     NEXT();                                                             \
   L_BRC_##cond##_IB:                                                    \
-    if (RD_##ct(SLOT(1)) op RI_##ct(pc[2])) {                           \
+    if (RD_##ct(SLOT(1)) op RI_##ct(OPW(2))) {                           \
       BACK_EDGE();                                                      \
-      pc += 3 + (int32_t)pc[3];                                         \
+      pc += 4 + (int32_t)OPW(3);                                         \
     } else {                                                            \
-      pc += 4;                                                          \
+      pc += 5;                                                          \
     }                                                                   \
     NEXT();
   ENG_BRC_CONDS(X)
@@ -642,17 +645,17 @@ L_DATA_DROP:
     SLOT(1) = d;                                                        \
     if (RD_##ct(d) op RC) {                                             \
       BACK_EDGE();                                                      \
-      pc += 5 + (int32_t)pc[5];                                         \
+      pc += 6 + (int32_t)OPW(5);                                         \
     } else {                                                            \
-      pc += 6;                                                          \
+      pc += 7;                                                          \
     }                                                                   \
     NEXT();                                                             \
   }
 #define X(cond, op, ct)                                                                 \
   ADDBR(L_ADDBR_##cond##_SS, ct, op, (uint32_t)SLOT(3), RD_##ct(SLOT(4)))               \
-  ADDBR(L_ADDBR_##cond##_SI, ct, op, (uint32_t)SLOT(3), RI_##ct(pc[4]))                 \
-  ADDBR(L_ADDBR_##cond##_IS, ct, op, pc[3], RD_##ct(SLOT(4)))                           \
-  ADDBR(L_ADDBR_##cond##_II, ct, op, pc[3], RI_##ct(pc[4]))
+  ADDBR(L_ADDBR_##cond##_SI, ct, op, (uint32_t)SLOT(3), RI_##ct(OPW(4)))                 \
+  ADDBR(L_ADDBR_##cond##_IS, ct, op, OPW(3), RD_##ct(SLOT(4)))                           \
+  ADDBR(L_ADDBR_##cond##_II, ct, op, OPW(3), RI_##ct(OPW(4)))
   ENG_BRC_CONDS(X)
 #undef X
 #undef ADDBR
@@ -662,7 +665,7 @@ L_DATA_DROP:
     ct a = rd(SLOT(2)), b = rd(SLOT(3));                                \
     if (eng_unlikely(b == 0)) TRAP(TRAP_DIV_ZERO);                      \
     expr_div;                                                           \
-    pc += 4;                                                            \
+    pc += 5;                                                            \
     NEXT();                                                             \
   }
   DIVOP(I32_DIV_S, int32_t, RD_s32, WR_u32, INT32_MIN,
@@ -687,7 +690,7 @@ L_DATA_DROP:
     if (eng_unlikely(a != a)) TRAP(TRAP_INVALID_CONV);                  \
     if (eng_unlikely(!(a > lo && a < hi))) TRAP(TRAP_INT_OVERFLOW);     \
     SLOT(1) = wr((it)a);                                                \
-    pc += 3;                                                            \
+    pc += 4;                                                            \
     NEXT();                                                             \
   }
   TRUNC(I32_TRUNC_F32_S, RD_f32, -2147483904.0f, 2147483648.0f, int32_t, WR_u32)
@@ -715,6 +718,7 @@ done:
   GUARD_EXIT();
   return SHOAL_ERR_OK;
 #undef NEXT
+#undef OPW
 #undef BACK_EDGE
 #undef TRAP
 #undef GUARD_EXIT
@@ -748,10 +752,10 @@ static shoal_err_t run(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, co
   return err;
 }
 
-const int32_t *eng_interp_handlers(void) {
-  /* The table is static in run(); any thread computes the same pointer. */
-  static _Atomic(const int32_t *) table;
-  const int32_t *t = atomic_load_explicit(&table, memory_order_relaxed);
+const void *const *eng_interp_handlers(void) {
+  /* The table is static in exec(); any thread computes the same pointer. */
+  static _Atomic(const void *const *) table;
+  const void *const *t = atomic_load_explicit(&table, memory_order_relaxed);
   if (!t) {
     exec(NULL, NULL, NULL, NULL, 0, NULL, NULL, &t);
     atomic_store_explicit(&table, t, memory_order_relaxed);
