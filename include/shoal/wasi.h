@@ -35,7 +35,8 @@ enum {
 ** what you need: zeros mean no arguments, an empty environment, no
 ** pre-opens, the process's own stdin/stdout/stderr. Strings are copied. */
 typedef struct shoal_wasi_config {
-  size_t size;                      /* sizeof(shoal_wasi_config_t) */
+  size_t size;                      /* sizeof(shoal_wasi_config_t); fields past a
+                                       smaller size are taken as zero */
   const char *const *args;          /* argv; args[0] is the program name */
   size_t nargs;
   const char *const *env;           /* "KEY=VALUE" strings */

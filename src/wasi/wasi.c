@@ -335,11 +335,16 @@ static bool add_host_fd(shoal_wasi_t *w, uint32_t slot, int hostfd, bool listene
   return true;
 }
 
-shoal_wasi_t *shoal_wasi_new(const shoal_wasi_config_t *cfg, shoal_diag_t *diag) {
-  if (!cfg || cfg->size < sizeof(shoal_wasi_config_t)) {
+shoal_wasi_t *shoal_wasi_new(const shoal_wasi_config_t *user, shoal_diag_t *diag) {
+  /* A config from an older header is shorter: its missing fields are zero. */
+  if (!user || user->size < offsetof(shoal_wasi_config_t, args) + sizeof user->args) {
     diag_set(diag, SHOAL_ERR_ARG, "WASI config: bad size field%s%s", "", 0);
     return NULL;
   }
+  shoal_wasi_config_t local;
+  memset(&local, 0, sizeof local);
+  memcpy(&local, user, user->size < sizeof local ? user->size : sizeof local);
+  const shoal_wasi_config_t *cfg = &local;
   shoal_wasi_t *w = calloc(1, sizeof *w);
   if (!w) goto nomem;
   w->exit_code = -1;
