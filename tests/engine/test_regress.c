@@ -1,7 +1,8 @@
 /*
-** Regression tests for fuzzer findings (the .wat files in tests/fuzz/regress): each
-** input is assembled here byte for byte from its .wat and must load and run
-** to the right outcome, with no sanitizer report in the sanitized builds.
+** Regression tests for fuzzer findings (the .wat files in
+** tests/fuzz/regress): each input is assembled here byte for byte from its
+** .wat and must load and run to the right outcome, with no sanitizer report
+** in the sanitized builds.
 */
 #include "eng_util.h"
 
