@@ -1,13 +1,13 @@
 # shoal: convenience wrapper around CMake. Quick start on a fresh Debian 12:
-#   make demo    install what is missing, build, run examples/fib.wat
+#   make demo    install what is missing, build, run examples/fib.wat and examples/wordfreq.c
 #   make check   install what is missing, build (plain and ASan+UBSan), run every test
-# Other targets: build, fuzz (FUZZ_SECONDS=600), bench (bench/RESULTS.md), deps, clean.
+# Other targets: build, fuzz and fuzz-wasi (FUZZ_SECONDS=600), bench (bench/RESULTS.md), deps, clean.
 
 JOBS ?= 2
 FUZZ_SECONDS ?= 600
 CMAKE ?= cmake
 
-.PHONY: all deps build build-asan check clean-summary demo fuzz bench clean
+.PHONY: all deps build build-asan check clean-summary demo fuzz fuzz-wasi bench clean
 
 all: build
 
@@ -34,6 +34,7 @@ clean-summary:
 
 demo: build
 	./build/shoal run build/examples/fib.wasm --invoke fib 30
+	./build/shoal run --dir examples/data::/data build/examples/wordfreq.wasm /data/gettysburg.txt
 
 # libFuzzer on the module decoder, validator, instantiation and calls, seeded
 # with every module wast2json makes from the non-SIMD spec tests.
@@ -48,6 +49,19 @@ fuzz: deps
 	  ./build-fuzz/tests/fuzz_module -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
 	  -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix=build-fuzz/crashes/ \
 	  build-fuzz/corpus build-fuzz/seeds
+
+# libFuzzer on the WASI host functions: fuzzer-chosen pointers, lengths, fds
+# and flags into every wasi_snapshot_preview1 import (tests/fuzz/fuzz_wasi.c).
+fuzz-wasi: deps
+	$(CMAKE) -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSHOAL_FUZZ=ON -DSHOAL_WERROR=OFF \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	$(CMAKE) --build build-fuzz -j$(JOBS) --target fuzz_wasi
+	mkdir -p build-fuzz/corpus-wasi build-fuzz/crashes-wasi
+	@echo "fuzzing WASI for $(FUZZ_SECONDS)s; new inputs in build-fuzz/corpus-wasi, crashes in build-fuzz/crashes-wasi"
+	ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ./build-fuzz/tests/fuzz_wasi -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+	  -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix=build-fuzz/crashes-wasi/ \
+	  build-fuzz/corpus-wasi
 
 # Benchmarks (not part of check): suite + calibration programs on native, shoal and
 # node; writes bench/RESULTS.md and bench/chart.svg. BENCH_RUNS=N, BENCH_ONLY=a,b: bench/bench.py.

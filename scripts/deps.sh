@@ -11,7 +11,8 @@ PACKAGES=(
   clang libclang-rt-14-dev  # libFuzzer and clang's sanitizer runtimes (make fuzz)
   wabt                      # wat2wasm (examples), wast2json (spec tests)
   libcjson-dev              # JSON scripts of the spec tests, read by `shoal spectest`
-  clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32  # C -> wasm32 test inputs (components)
+  clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32  # C -> wasm32 test inputs (components, WASI)
+  python3                   # WASI test runners (tests/wasi/*.py)
 )
 
 [ "${SHOAL_NO_DEPS:-0}" = 1 ] && exit 0
