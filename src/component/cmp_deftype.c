@@ -131,7 +131,7 @@ static bool check_elem_size(cmp_dec_t *d, cmp_type_t *t) {
 static bool read_defvaltype(cmp_dec_t *d, cmp_scope_t *s, uint8_t code, cmp_type_t **out) {
   int k = prim_of_code(code);
   if (k >= 0) { *out = cmp_prim((shoal_ctype_kind_t)k); return true; }
-  cmp_type_t *t;
+  cmp_type_t *t = NULL;
   switch (code) {
   case 0x72:
     if (!(t = cmp_new_type(d, SHOAL_CT_RECORD)) || !read_fields(d, s, t, 0, "record field")) return false;
@@ -386,7 +386,7 @@ static bool read_core_moduletype(cmp_dec_t *d, cmp_scope_t *outer, cmp_type_t **
 
 bool cmp_read_core_type(cmp_dec_t *d, cmp_scope_t *s) {
   uint8_t b;
-  cmp_type_t *t;
+  cmp_type_t *t = NULL;
   if (!cmp_rd_byte(&d->r, &b, "unexpected end: core type")) return false;
   if (b == 0x60) { if (!read_core_functype_body(d, &t)) return false; }
   else if (b == 0x50) { if (!read_core_moduletype(d, s, &t)) return false; }
@@ -475,7 +475,7 @@ static bool read_decls(cmp_dec_t *d, cmp_scope_t *outer, bool component, cmp_typ
 
 bool cmp_read_type(cmp_dec_t *d, cmp_scope_t *s, cmp_type_t **out) {
   uint8_t b;
-  cmp_type_t *t;
+  cmp_type_t *t = NULL;
   if (!cmp_rd_byte(&d->r, &b, "unexpected end: type definition")) return false;
   switch (b) {
   case 0x40:
