@@ -8,7 +8,7 @@
 #define SLOTS 4096
 
 int main(int argc, char **argv) {
-    uint32_t ops = (uint32_t)bench_arg(argc, argv, 1, 4000000);
+    uint32_t ops = (uint32_t)bench_arg(argc, argv, 1, 5500000);
     uint8_t *slot[SLOTS] = {0};
     uint32_t size[SLOTS] = {0};
     uint64_t seed = 0x7f4a7c159e3779b9ull, sum = 0, bytes = 0;

@@ -51,7 +51,7 @@ static void sha256(const uint8_t *msg, uint64_t len, uint8_t out[32]) {
 
 int main(int argc, char **argv) {
     uint32_t kib = (uint32_t)bench_arg(argc, argv, 1, 16384);
-    int rounds = (int)bench_arg(argc, argv, 2, 4);
+    int rounds = (int)bench_arg(argc, argv, 2, 8);
     uint64_t len = (uint64_t)kib * 1024;
     uint8_t *buf = malloc((size_t)len), digest[32] = {0};
     if (!buf) { puts("out of memory"); return 1; }

@@ -4,8 +4,8 @@
 #include "bench.h"
 
 int main(int argc, char **argv) {
-    uint32_t n = (uint32_t)bench_arg(argc, argv, 1, 1200000);
-    uint32_t m = (uint32_t)bench_arg(argc, argv, 2, 120000000);
+    uint32_t n = (uint32_t)bench_arg(argc, argv, 1, 1400000);
+    uint32_t m = (uint32_t)bench_arg(argc, argv, 2, 140000000);
     uint64_t steps = 0;
     uint32_t best = 1, best_len = 0;
     for (uint32_t i = 1; i <= n; i++) {

@@ -113,7 +113,7 @@ static void tokenize(const char *s, size_t len, struct counts *k) {
 
 int main(int argc, char **argv) {
     int records = (int)bench_arg(argc, argv, 1, 20000);
-    int reps = (int)bench_arg(argc, argv, 2, 50);
+    int reps = (int)bench_arg(argc, argv, 2, 75);
     struct buf b = {0};
     generate(&b, records);
     struct counts k = {0};

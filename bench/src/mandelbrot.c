@@ -5,7 +5,7 @@
 #include "bench.h"
 
 int main(int argc, char **argv) {
-    int size = (int)bench_arg(argc, argv, 1, 2500);
+    int size = (int)bench_arg(argc, argv, 1, 2700);
     int iters = (int)bench_arg(argc, argv, 2, 50);
     uint64_t inside = 0, hash = 1469598103934665603ull;
     for (int y = 0; y < size; y++) {

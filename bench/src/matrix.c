@@ -5,7 +5,7 @@
 
 int main(int argc, char **argv) {
     int n = (int)bench_arg(argc, argv, 1, 400);
-    int reps = (int)bench_arg(argc, argv, 2, 10);
+    int reps = (int)bench_arg(argc, argv, 2, 15);
     double *a = malloc(sizeof(double) * n * n), *b = malloc(sizeof(double) * n * n),
            *c = malloc(sizeof(double) * n * n);
     if (!a || !b || !c) { puts("out of memory"); return 1; }

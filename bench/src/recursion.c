@@ -14,7 +14,7 @@ static unsigned ack(unsigned m, unsigned n) {
 }
 
 int main(int argc, char **argv) {
-    int reps = (int)bench_arg(argc, argv, 1, 60);
+    int reps = (int)bench_arg(argc, argv, 1, 85);
     unsigned an = (unsigned)bench_arg(argc, argv, 2, 10);
     int tx = (int)bench_arg(argc, argv, 3, 24);
     unsigned sum = 0;

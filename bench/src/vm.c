@@ -36,7 +36,7 @@ static uint32_t run(const uint32_t *code, uint32_t *r, uint32_t *mem) {
 }
 
 int main(int argc, char **argv) {
-    uint32_t n = (uint32_t)bench_arg(argc, argv, 1, 12000000);
+    uint32_t n = (uint32_t)bench_arg(argc, argv, 1, 16000000);
     /* r0 = i, r1 = n, r2 = acc, r3/r4/r6 = scratch, r5 = 1023 */
     const uint32_t prog[] = {
         /* 0 */ INS(LI, 5, 0, 1023),
