@@ -760,3 +760,46 @@ TEST(error_names_and_messages) {
 }
 
 /* }=================================================================== */
+
+/* (i32) -> (i32): returns the argument plus the int in the store's data;
+** env is the store the function was made in. */
+static shoal_err_t host_store_data(shoal_caller_t *c, void *env, shoal_raw_t *io) {
+  shoal_store_t *s = shoal_caller_store(c);
+  if (s != env) return shoal_caller_trap(c, "caller store %p, made in %p", (void *)s, env);
+  const int *add = shoal_store_data(s);
+  io[0] = (uint32_t)((int32_t)(uint32_t)io[0] + *add);
+  return SHOAL_ERR_OK;
+}
+
+TEST(store_data_and_caller_store) {
+  shoal_store_t *s = util_store(NULL);
+  ASSERT_TRUE(shoal_store_data(s) == NULL);
+  int add = 40;
+  shoal_store_set_data(s, &add);
+  ASSERT_TRUE(shoal_store_data(s) == &add);
+  static const shoal_valtype_t i32[] = { SHOAL_I32 };
+  shoal_functype_t ft = { 1, 1, i32, i32 };
+  shoal_func_t *f = shoal_func_new_host(s, &ft, host_store_data, s, NULL);
+  ASSERT_TRUE(f != NULL);
+  shoal_val_t a = util_i32(2), r;
+  shoal_diag_t d;
+  ASSERT_OK_DIAG(shoal_func_call(s, f, &a, 1, &r, 1, &d), &d);
+  ASSERT_EQ_INT(r.of.i32, 42);
+  /* Bad host function types are refused. */
+  static const shoal_valtype_t bogus[] = { (shoal_valtype_t)0x12 };
+  shoal_functype_t bad = { 1, 0, bogus, NULL };
+  ASSERT_TRUE(shoal_func_new_host(s, &bad, host_store_data, NULL, NULL) == NULL);
+  shoal_functype_t null_params = { 2, 0, NULL, NULL };
+  ASSERT_TRUE(shoal_func_new_host(s, &null_params, host_store_data, NULL, NULL) == NULL);
+  /* A function of one store cannot be called through another. */
+  shoal_store_t *other = util_store(NULL);
+  shoal_module_t *m = util_module("eng_limits");
+  shoal_instance_t *inst = NULL;
+  ASSERT_OK(shoal_instance_new(s, m, NULL, 0, &inst, &d));
+  ASSERT_ERR(shoal_func_call(other, shoal_instance_func(inst, "count"), &a, 1, &r, 1, &d),
+             SHOAL_ERR_ARG);
+  ASSERT_CONTAINS(d.message, "another store");
+  shoal_store_free(other);
+  shoal_store_free(s);
+  shoal_module_free(m);
+}
