@@ -277,3 +277,50 @@ TEST(wit_text) {
   free(wit);
   shoal_component_free(c);
 }
+
+typedef struct host_log {
+  char last[64];
+  int calls;
+} host_log_t;
+
+static shoal_err_t host_log(void *env, const shoal_cval_t *args, size_t nargs, shoal_cval_t *result) {
+  host_log_t *h = env;
+  if (nargs != 1 || args[0].kind != SHOAL_CT_STRING || args[0].of.str.len >= sizeof h->last) return SHOAL_ERR_TRAP_HOST;
+  memcpy(h->last, args[0].of.str.ptr, args[0].of.str.len);
+  h->last[args[0].of.str.len] = 0;
+  h->calls++;
+  result->kind = SHOAL_CT_U32;
+  result->of.u = args[0].of.str.len;
+  return SHOAL_ERR_OK;
+}
+
+static shoal_err_t host_add(void *env, const shoal_cval_t *args, size_t nargs, shoal_cval_t *result) {
+  (void)env;
+  if (nargs != 2) return SHOAL_ERR_TRAP_HOST;
+  result->kind = SHOAL_CT_S32;
+  result->of.s = (int32_t)((uint32_t)args[0].of.s + (uint32_t)args[1].of.s);
+  return SHOAL_ERR_OK;
+}
+
+TEST(host_imports) {
+  shoal_component_t *c = load("imports");
+  shoal_store_t *s;
+  ASSERT_OK(shoal_store_new(NULL, &s));
+  host_log_t log = {{0}, 0};
+  shoal_cinstance_t *inst = NULL;
+  shoal_diag_t d;
+  /* a missing implementation is a link error naming it */
+  shoal_cimport_t only_log[] = {{"log", host_log, &log}};
+  ASSERT_ERR(shoal_cinstance_new(s, c, only_log, 1, &inst, &d), SHOAL_ERR_LINK);
+  if (!strstr(d.message, "host:math/ops@1.0.0#add")) TEST_FAIL("message: %s", d.message);
+  shoal_cimport_t imps[] = {{"log", host_log, &log}, {"host:math/ops@1.0.0#add", host_add, NULL}};
+  ASSERT_OK_DIAG(shoal_cinstance_new(s, c, imps, 2, &inst, &d), &d);
+  shoal_cval_t x = {.kind = SHOAL_CT_S32, .of.s = 5}, r;
+  ASSERT_OK_DIAG(shoal_cfunc_call(s, shoal_cinstance_func(inst, "run"), &x, 1, &r, &d), &d);
+  ASSERT_EQ_INT(r.of.s, 10 + 1005);
+  ASSERT_EQ_STR(log.last, "hello host");
+  ASSERT_EQ_INT(log.calls, 1);
+  shoal_cinstance_free(inst);
+  shoal_store_free(s);
+  shoal_component_free(c);
+}
