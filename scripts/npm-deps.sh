@@ -7,6 +7,9 @@
 set -euo pipefail
 root="${1:-$(cd "$(dirname "$0")/.." && pwd)}"
 cd "$root"
+# Parallel build steps may all ask at once: one installs, the others wait.
+exec 9>"$root/.npm-deps.lock"
+flock 9
 stamp=node_modules/.shoal-npm-stamp
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
