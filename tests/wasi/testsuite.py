@@ -21,9 +21,13 @@ import sys
 import tempfile
 
 # Defaults of the legacy format (specification.md, "Configuration Spec"). Like
-# the reference executor, only streams the file names are checked: passing
+# the reference executor, this checks only the streams a file names: passing
 # tests print notes (rust/path_open_preopen on stdout, rust/stdio on stderr).
 LEGACY_DEFAULTS = {"args": [], "root": None, "dirs": [], "env": {}, "exit_code": 0}
+
+
+# The project's bar: all 72 tests pass, or at most this many are excused.
+MAX_KNOWN_FAILURES = 2
 
 
 class SpecError(Exception):
@@ -54,18 +58,20 @@ def load_operations(json_path):
 
 def validate(ops):
     """The rules of "Specification Validation" that apply without sockets."""
-    running = False
+    running = ran = False
     for op in ops:
         kind = op.get("type")
         if kind == "run":
             if running:
                 raise SpecError("run before the previous run's wait")
-            running = True
+            running = ran = True
         elif kind == "wait":
             if not running:
                 raise SpecError("wait without run")
             running = False
         elif kind == "read":
+            if not ran:
+                raise SpecError("read before run")
             if op.get("id", "stdout") not in ("stdout", "stderr"):
                 raise SpecError("read of unknown stream %r" % op.get("id"))
         else:
@@ -97,7 +103,15 @@ def run_test(runtime, suite_dir, name, timeout, scratch_root):
                     os.unlink(path)
             elif not os.path.islink(path) and os.path.isfile(path):
                 os.chmod(path, 0o644)
+    try:
+        return run_operations(runtime, ops, name, work, timeout)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
+
+def run_operations(runtime, ops, name, work, timeout):
+    """Runs the operations of test NAME in directory work; returns a list of
+    failure messages."""
     failures = []
     result = None
     for op in ops:
@@ -114,9 +128,8 @@ def run_test(runtime, suite_dir, name, timeout, scratch_root):
             # The WASI environment is exactly op["env"]: the runtime must not
             # pass the host environment on (shoal does so only on request).
             try:
-                proc = subprocess.run(cmd, cwd=work, stdin=subprocess.DEVNULL,
-                                      capture_output=True, timeout=timeout)
-                result = proc
+                result = subprocess.run(cmd, cwd=work, stdin=subprocess.DEVNULL,
+                                        capture_output=True, timeout=timeout)
             except subprocess.TimeoutExpired:
                 return ["timed out after %g s" % timeout]
         elif kind == "wait":
@@ -151,6 +164,8 @@ def read_known_failures(path):
             if not sep or not reason.strip():
                 sys.exit("%s:%d: expected 'LANG/NAME: reason'" % (path, lineno))
             known[test.strip()] = reason.strip()
+    if len(known) > MAX_KNOWN_FAILURES:
+        sys.exit("%s: %d known failures; at most %d may be listed" % (path, len(known), MAX_KNOWN_FAILURES))
     return known
 
 
