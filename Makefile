@@ -60,7 +60,8 @@ fuzz-wasi: deps
 	@echo "fuzzing WASI for $(FUZZ_SECONDS)s; new inputs in build-fuzz/corpus-wasi, crashes in build-fuzz/crashes-wasi"
 	ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ./build-fuzz/tests/fuzz_wasi -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
-	  -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix=build-fuzz/crashes-wasi/ \
+	  -max_len=1024 -len_control=0 -rss_limit_mb=4096 -print_final_stats=1 \
+	  -artifact_prefix=build-fuzz/crashes-wasi/ \
 	  build-fuzz/corpus-wasi
 
 # Benchmarks (not part of check): suite + calibration programs on native, shoal and
