@@ -66,6 +66,14 @@
   X(GT_S, >, s32) X(LE_S, <=, s32) \
   X(GT_U, >, u32) X(LE_U, <=, u32)
 
+/* The same for i64 comparisons. ORDER COND. */
+#define ENG_BRC64_CONDS(X) \
+  X(EQ64, ==, u64) X(NE64, !=, u64) \
+  X(LT_S64, <, s64) X(GE_S64, >=, s64) \
+  X(LT_U64, <, u64) X(GE_U64, >=, u64) \
+  X(GT_S64, >, s64) X(LE_S64, <=, s64) \
+  X(GT_U64, >, u64) X(LE_U64, <=, u64)
+
 typedef enum eng_op {
 #define X(name) ENG_OP_##name,
   ENG_CONTROL_OPS(X)
@@ -85,6 +93,7 @@ typedef enum eng_op {
   /* i32 compare fused with br_if: a b off | a imm off; _B: loop back-edge */
 #define X(cond, ...) ENG_OP_BRC_##cond, ENG_OP_BRC_##cond##_I, ENG_OP_BRC_##cond##_B, ENG_OP_BRC_##cond##_IB,
   ENG_BRC_CONDS(X)
+  ENG_BRC64_CONDS(X)
 #undef X
   /* loop back-edge `d = a + b; br_if (d cond c)`: d a b c off, where b and
   ** c are slots (S) or immediates (I): _SS _SI _IS _II */

@@ -108,11 +108,11 @@ static uint16_t swapped(uint32_t code) {
   }
 }
 
-/* The fused compare-and-branch condition (ENG_BRC_CONDS order) of an i32
-** comparison opcode. */
+/* The fused compare-and-branch condition of a comparison opcode: its
+** index in ENG_BRC_CONDS, or 10 + its index in ENG_BRC64_CONDS. */
 static uint32_t brc_cond(uint32_t code) {
-  static const uint8_t idx[10] = {0, 1, 2, 4, 6, 8, 7, 9, 3, 5};  /* 0x46..0x4f */
-  return idx[code - 0x46];
+  static const uint8_t idx[10] = {0, 1, 2, 4, 6, 8, 7, 9, 3, 5};  /* 0x46..0x4f, 0x51..0x5a */
+  return code >= 0x51 ? 10 + idx[code - 0x51] : idx[code - 0x46];
 }
 
 typedef struct meminfo { uint16_t op; uint8_t type, log2, store; } meminfo;
@@ -459,7 +459,7 @@ static uint32_t emit_fused(cc *c, uint32_t code, const opword ops[2], bool imm, 
     emit_op(c, neg ? (back ? ENG_OP_BR_IF_BACK : ENG_OP_BR_IF) : (back ? ENG_OP_BR_UNLESS_BACK : ENG_OP_BR_UNLESS));
     emit_opword(c, ops[0]);
   } else {
-    uint32_t cond = brc_cond(code) ^ (neg ? 1u : 0u);
+    uint32_t cond = brc_cond(code) ^ (neg ? 1u : 0u);   /* pairs stay within their table */
     emit_op(c, (eng_op)(ENG_OP_BRC_EQ + 4 * cond + (imm ? 1 : 0) + (back ? 2 : 0)));
     emit_opword(c, ops[0]);
     emit_opword(c, ops[1]);
@@ -742,7 +742,7 @@ static shoal_err_t compile_expr(cc *c) {
           else if (ni->binary) emit_opnd(c, b);
           push(c, ni->out);
           patchable(c, dpos, eop);
-          if (code >= 0x45 && code <= 0x4f) {
+          if ((code >= 0x45 && code <= 0x4f) || (code >= 0x51 && code <= 0x5a)) {
             c->cmp_start = start;
             c->cmp_end = c->len;
             c->cmp_nsfix = nsfix;
@@ -923,7 +923,7 @@ static shoal_err_t compile_expr(cc *c) {
         bool imm = false;
         bool fused = take_cmp(c, (uint32_t)p[0], &ccode, ops, &imm);
         for (uint32_t i = 0; i < arity; i++) materialize(c, c->nvals - arity + i);
-        if (fused && L->op == 0x03 && ccode != 0x45 && take_add(c, ops[0], ops + 2)) {
+        if (fused && L->op == 0x03 && ccode >= 0x46 && ccode <= 0x4f && take_add(c, ops[0], ops + 2)) {
           /* d = a + b; br_if (d cond c) back to the loop */
           uint32_t cond = brc_cond(ccode);
           bool bimm = ops[4].fix == 3;

@@ -25,6 +25,7 @@ static const opdesc ops[ENG_OP__COUNT] = {
 #undef TB
 #define X(cond, ...) {"BRC_" #cond, 3}, {"BRC_" #cond "_I", 3}, {"BRC_" #cond "_B", 3}, {"BRC_" #cond "_IB", 3},
   ENG_BRC_CONDS(X)
+  ENG_BRC64_CONDS(X)
 #undef X
 #define X(cond, ...) {"ADDBR_" #cond "_SS", 5}, {"ADDBR_" #cond "_SI", 5}, {"ADDBR_" #cond "_IS", 5}, {"ADDBR_" #cond "_II", 5},
   ENG_BRC_CONDS(X)

@@ -193,6 +193,7 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
 #undef TB
 #define X(cond, ...) H(BRC_##cond) H(BRC_##cond##_I) H(BRC_##cond##_B) H(BRC_##cond##_IB)
     ENG_BRC_CONDS(X)
+    ENG_BRC64_CONDS(X)
 #undef X
 
 #define X(cond, ...) H(ADDBR_##cond##_SS) H(ADDBR_##cond##_SI) H(ADDBR_##cond##_IS) H(ADDBR_##cond##_II)
@@ -636,6 +637,7 @@ L_DATA_DROP:
     }                                                                   \
     NEXT();
   ENG_BRC_CONDS(X)
+  ENG_BRC64_CONDS(X)
 #undef X
 
   /* loop counter step fused with the back-edge test: d a b c off */
