@@ -92,6 +92,7 @@ bool cmp_read_nameattr(cmp_dec_t *d, const char **name, uint32_t *len) {
   if (b > 2) { d->r.pos--; return cmp_dec_err(d, SHOAL_ERR_MALFORMED, "invalid extern name prefix 0x%02x", b); }
   if (!cmp_rd_name(&d->r, name, len, "extern name")) return false;
   if (*len == 0) return cmp_dec_err(d, SHOAL_ERR_INVALID, "extern name cannot be empty");
+  if (!cmp_check_externname(d, *name, *len)) return false;
   if (b == 2) {
     uint32_t n;
     if (!cmp_rd_vec(d, &n, "name attributes")) return false;

@@ -7,18 +7,24 @@
 #include <stdio.h>
 #include <string.h>
 
-/* label ::= word ('-' word)*, each word all-lowercase or all-uppercase,
-** starting with a letter (Explainer.md "Import and Export Definitions"). */
+/* label ::= fragment ('-' fragment)*, each fragment all-lowercase or
+** all-uppercase (digits allowed), the first starting with a letter
+** (Explainer.md "Import and Export Definitions"). */
 bool cmp_check_label(cmp_dec_t *d, const char *s, uint32_t n) {
   uint32_t i = 0;
   if (n == 0) return cmp_dec_err(d, SHOAL_ERR_INVALID, "label cannot be empty");
   while (i < n) {
-    if (!isalpha((unsigned char)s[i])) goto bad;
-    bool upper = isupper((unsigned char)s[i]);
+    if (i == 0 && !isalpha((unsigned char)s[i])) goto bad;
+    int cas = 0;  /* 1 lower, 2 upper, once a letter is seen */
+    uint32_t st = i;
     for (; i < n && s[i] != '-'; i++) {
       unsigned char c = (unsigned char)s[i];
-      if (!(isdigit(c) || (upper ? isupper(c) : islower(c)))) goto bad;
+      if (isdigit(c)) continue;
+      int k = islower(c) ? 1 : isupper(c) ? 2 : 0;
+      if (!k || (cas && k != cas)) goto bad;
+      cas = k;
     }
+    if (i == st) goto bad;
     if (i < n) {
       i++;
       if (i == n) goto bad;
@@ -28,6 +34,94 @@ bool cmp_check_label(cmp_dec_t *d, const char *s, uint32_t n) {
 bad:
   return cmp_dec_err(d, SHOAL_ERR_INVALID, "`%.*s` is not in kebab case", (int)n, s);
 }
+
+/* {==================================================================
+** Extern names (Explainer.md "Import and Export Definitions")
+** =================================================================== */
+typedef struct nm { const char *s; uint32_t i, n; } nm_t;
+
+static bool nm_word(nm_t *p, bool first) {  /* first-word [a-z][0-9a-z]* or word [0-9a-z]+ */
+  uint32_t st = p->i;
+  if (first && (p->i >= p->n || !islower((unsigned char)p->s[p->i]))) return false;
+  while (p->i < p->n && (islower((unsigned char)p->s[p->i]) || isdigit((unsigned char)p->s[p->i]))) p->i++;
+  return p->i > st;
+}
+
+static bool nm_words(nm_t *p) {
+  if (!nm_word(p, true)) return false;
+  while (p->i < p->n && p->s[p->i] == '-') {
+    p->i++;
+    if (!nm_word(p, false)) return false;
+  }
+  return true;
+}
+
+/* A label ends where no more kebab characters follow. */
+static bool nm_label(nm_t *p) {
+  uint32_t st = p->i;
+  while (p->i < p->n && (isalnum((unsigned char)p->s[p->i]) || p->s[p->i] == '-')) p->i++;
+  if (p->i == st) return false;
+  cmp_dec_t quiet = {.diag = NULL};
+  return cmp_check_label(&quiet, p->s + st, p->i - st);
+}
+
+static bool nm_num(nm_t *p) {  /* 0 | [1-9][0-9]* */
+  if (p->i >= p->n || !isdigit((unsigned char)p->s[p->i])) return false;
+  if (p->s[p->i] == '0') { p->i++; return p->i >= p->n || !isdigit((unsigned char)p->s[p->i]); }
+  while (p->i < p->n && isdigit((unsigned char)p->s[p->i])) p->i++;
+  return true;
+}
+
+static bool nm_idents(nm_t *p) {  /* dot-separated [0-9A-Za-z-]+ */
+  for (;;) {
+    uint32_t st = p->i;
+    while (p->i < p->n && (isalnum((unsigned char)p->s[p->i]) || p->s[p->i] == '-')) p->i++;
+    if (p->i == st) return false;
+    if (p->i >= p->n || p->s[p->i] != '.') return true;
+    p->i++;
+  }
+}
+
+/* valid semver, or a canonversion (1, 0.2, 0.0.3) */
+static bool nm_version(nm_t *p) {
+  int parts = 0;
+  do {
+    if (parts && p->s[p->i++] != '.') return false;
+    if (!nm_num(p)) return false;
+    parts++;
+  } while (parts < 3 && p->i < p->n && p->s[p->i] == '.');
+  if (parts < 3) return p->i == p->n;
+  if (p->i < p->n && p->s[p->i] == '-') { p->i++; if (!nm_idents(p)) return false; }
+  if (p->i < p->n && p->s[p->i] == '+') { p->i++; if (!nm_idents(p)) return false; }
+  return p->i == p->n;
+}
+
+bool cmp_check_externname(cmp_dec_t *d, const char *s, uint32_t n) {
+  nm_t p = {s, 0, n};
+  static const char *const anno[] = {"[constructor]", "[method]", "[static]"};
+  for (int k = 0; k < 3; k++) {
+    size_t al = strlen(anno[k]);
+    if (n < al || memcmp(s, anno[k], al) != 0) continue;
+    p.i = (uint32_t)al;
+    bool ok = nm_label(&p);
+    if (ok && k > 0) ok = p.i < n && s[p.i++] == '.' && nm_label(&p);
+    if (ok && p.i == n) return true;
+    return cmp_dec_err(d, SHOAL_ERR_INVALID, "`%.*s` is not a valid extern name", (int)n, s);
+  }
+  if (!memchr(s, ':', n)) {
+    if (nm_label(&p) && p.i == n) return true;
+    return cmp_dec_err(d, SHOAL_ERR_INVALID, "`%.*s` is not a valid extern name", (int)n, s);
+  }
+  /* namespace+ words projection+ ('@' version)? */
+  bool ok = nm_words(&p) && p.i < n && s[p.i] == ':';
+  while (ok && p.i < n && s[p.i] == ':') { p.i++; ok = nm_words(&p); }
+  ok = ok && p.i < n && s[p.i] == '/';
+  while (ok && p.i < n && s[p.i] == '/') { p.i++; ok = nm_label(&p); }
+  if (ok && p.i < n) ok = s[p.i++] == '@' && nm_version(&p);
+  if (ok && p.i == n) return true;
+  return cmp_dec_err(d, SHOAL_ERR_INVALID, "`%.*s` is not a valid interface name", (int)n, s);
+}
+/* }================================================================== */
 
 /* Strongly-unique names: equal ignoring ASCII case. */
 bool cmp_names_clash(const char *a, uint32_t an, const char *b, uint32_t bn) {

@@ -105,6 +105,37 @@ TEST(section_errors) {
   expect_error(dup, sizeof dup, SHOAL_ERR_INVALID, -1, "conflicts");
 }
 
+/* (import NAME (func (type 0))) with type 0 = func() */
+static void check_import_name(const char *name, bool valid) {
+  uint8_t b[128] = {PREAMBLE, 0x07, 0x05, 0x01, 0x40, 0x00, 0x01, 0x00, 0x0a};
+  size_t n = strlen(name), k = 16;
+  b[k++] = (uint8_t)(n + 5);
+  b[k++] = 0x01;
+  b[k++] = 0x00;
+  b[k++] = (uint8_t)n;
+  memcpy(b + k, name, n);
+  k += n;
+  b[k++] = 0x01;
+  b[k++] = 0x00;
+  shoal_component_t *c = NULL;
+  shoal_diag_t d;
+  shoal_err_t e = shoal_component_new(b, k, &c, &d);
+  shoal_component_free(c);
+  if (valid && e != SHOAL_ERR_OK) TEST_FAIL("`%s` rejected: %s", name, d.message);
+  if (!valid && e != SHOAL_ERR_INVALID) TEST_FAIL("`%s` accepted (%s)", name, shoal_err_name(e));
+}
+
+TEST(extern_names) {
+  const char *good[] = {"f", "get-x", "HTTP-x2", "F-x", "x-1", "[constructor]r", "[method]r.get", "[static]r-s.make-one",
+                        "wasi:cli/run", "wasi:cli/run@0.2.12", "a:b/c@1.0.0-rc.1+build.5", "ns:pkg/iface@1",
+                        "a:b:c/d/e"};
+  const char *bad[] = {"x-Ab", "x--y", "-x", "x-", "1x", "a_b", "[method]r", "[constructor]r.x", "[static]r.",
+                       "wasi:cli", "wasi:/run", "Wasi:cli/run", "wasi:cli/run@", "wasi:cli/run@01.0.0",
+                       "wasi:cli/run@1.2.3.4", "a:b/c@1.0.0-"};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) check_import_name(good[i], true);
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) check_import_name(bad[i], false);
+}
+
 /* Every prefix of a valid component decodes or fails cleanly (no crash,
 ** no leak); only prefixes ending between sections can be valid. */
 TEST(truncations) {
