@@ -69,6 +69,7 @@ struct cmp_type {
   cmp_type_t *result;        /* func result or NULL */
   uint32_t fixed_len;        /* fixed-size list (0: variable) */
   bool async;                /* async func */
+  uint32_t depth;            /* nesting of value types (bounded by CMP_MAX_TYPE_DEPTH) */
   /* component / instance types, core module types */
   uint32_t nexports;
   cmp_extern_t *imports;     /* component types: n of them */
@@ -88,6 +89,7 @@ struct cmp_type {
 
 #define CMP_MAX_FLAT_PARAMS 16
 #define CMP_MAX_FLAT_RESULTS 1
+#define CMP_MAX_TYPE_DEPTH 100 /* value types nested deeper are rejected: recursion stays shallow */
 #define CMP_FLAT_CAP 64   /* beyond this, flat lists are not kept (always via memory) */
 
 cmp_type_t *cmp_prim(shoal_ctype_kind_t k);         /* static primitive type */

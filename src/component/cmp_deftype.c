@@ -122,7 +122,19 @@ static bool read_fields(cmp_dec_t *d, cmp_scope_t *s, cmp_type_t *t, int mode, c
   return mode == 3 || check_unique(d, t->fields, n, what);
 }
 
+static uint32_t depth_of(const cmp_type_t *t) { return t ? t->depth : 0; }
+
+/* Bounds the nesting of value types, so the recursive walks over them
+** (layout, equality, lifting, printing) stay shallow; then the size limit. */
 static bool check_elem_size(cmp_dec_t *d, cmp_type_t *t) {
+  uint32_t dep = 0;
+  for (uint32_t i = 0; i < t->n; i++)
+    if (depth_of(t->fields[i].type) > dep) dep = depth_of(t->fields[i].type);
+  if (depth_of(t->elem) > dep) dep = depth_of(t->elem);
+  if (depth_of(t->err) > dep) dep = depth_of(t->err);
+  t->depth = dep + 1;
+  if (t->depth > CMP_MAX_TYPE_DEPTH)
+    return cmp_dec_err(d, SHOAL_ERR_INVALID, "type nested too deeply (more than %d levels)", CMP_MAX_TYPE_DEPTH);
   cmp_abi_layout(t);
   if (t->size >= (1u << 28)) return cmp_dec_err(d, SHOAL_ERR_INVALID, "type is too large (%u bytes)", t->size);
   return true;

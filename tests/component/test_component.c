@@ -136,6 +136,45 @@ TEST(extern_names) {
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) check_import_name(bad[i], false);
 }
 
+/* n nested tuples: (type (tuple u8)) (type (tuple 0)) (type (tuple 1)) ... */
+static shoal_err_t nested_tuples(uint32_t n, shoal_diag_t *d) {
+  uint8_t *b = malloc(16 + 5 * (size_t)n);
+  size_t k = 0;
+  const uint8_t pre[] = {PREAMBLE};
+  memcpy(b, pre, 8);
+  k = 8;
+  b[k++] = 0x07;
+  size_t size_at = k;
+  k += 3;  /* section size as a 3-byte LEB */
+  size_t start = k;
+  b[k++] = (uint8_t)(0x80 | (n & 0x7f));
+  b[k++] = (uint8_t)(n >> 7);
+  for (uint32_t i = 0; i < n; i++) {
+    b[k++] = 0x6f;
+    b[k++] = 0x01;
+    if (i == 0) { b[k++] = 0x7d; continue; }
+    b[k++] = (uint8_t)(0x80 | ((i - 1) & 0x7f));
+    b[k++] = (uint8_t)((i - 1) >> 7);
+  }
+  size_t size = k - start;
+  b[size_at] = (uint8_t)(0x80 | (size & 0x7f));
+  b[size_at + 1] = (uint8_t)(0x80 | ((size >> 7) & 0x7f));
+  b[size_at + 2] = (uint8_t)(size >> 14);
+  shoal_component_t *c = NULL;
+  shoal_err_t e = shoal_component_new(b, k, &c, d);
+  shoal_component_free(c);
+  free(b);
+  return e;
+}
+
+TEST(type_depth) {
+  shoal_diag_t d;
+  ASSERT_OK_DIAG(nested_tuples(100, &d), &d);
+  ASSERT_ERR(nested_tuples(101, &d), SHOAL_ERR_INVALID);
+  ASSERT_TRUE(strstr(d.message, "nested too deeply") != NULL);
+  ASSERT_ERR(nested_tuples(10000, &d), SHOAL_ERR_INVALID);
+}
+
 /* Every prefix of a valid component decodes or fails cleanly (no crash,
 ** no leak); only prefixes ending between sections can be valid. */
 TEST(truncations) {
