@@ -286,10 +286,20 @@ static const char *const strings[] = {  /* at 0x10 * i */
   "a.txt", "d", "d/b.txt", "l", "up", "abs", "..", "../canary.txt", "new", "d/new", "/", "dl/b.txt",
 };
 
+/* Mostly fds that exist (0-2 stdio, 3 "/", 4 "/ro", then what path_open
+** made), the strings above followed by their lengths, and small numbers. */
+static uint32_t last_len;   /* of the last string pointer handed out (per input) */
+
 static uint32_t arg_i32(input_t *in) {
   uint8_t b = take8(in);
-  if (b < 96) return b & 0x3f;                       /* fds, flags, small lengths */
-  if (b < 160) return interesting[take8(in) % (sizeof interesting / sizeof interesting[0])];
+  if (b < 64) return b % 8;
+  if (b < 80) return last_len;
+  if (b < 112) return b & 0x3f;
+  if (b < 176) {
+    uint32_t off = interesting[take8(in) % (sizeof interesting / sizeof interesting[0])];
+    if (off % 0x10 == 0 && off / 0x10 < sizeof strings / sizeof strings[0]) last_len = (uint32_t)strlen(strings[off / 0x10]);
+    return off;
+  }
   if (b < 224) return (uint32_t)take(in, 2);         /* anywhere in memory */
   return (uint32_t)take(in, 4);
 }
@@ -339,6 +349,7 @@ static void tame_poll(uint8_t *mem, uint32_t in, uint32_t nsubs) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   input_t in = { data, size };
+  last_len = 0;
   shoal_store_config_t sc = { .size = sizeof sc, .stack_bytes = 1 << 20, .max_call_depth = 1000 };
   shoal_store_t *store = NULL;
   if (shoal_store_new(&sc, &store) != SHOAL_ERR_OK) abort();
