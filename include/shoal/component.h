@@ -108,9 +108,16 @@ typedef struct shoal_cfunc shoal_cfunc_t;
 
 /* A host implementation of an imported component function: args holds
 ** nparams lifted values (owned by shoal), result receives the result (if
-** the function has one). Return OK or a trap code. */
-typedef shoal_err_t (*shoal_chost_fn_t)(void *env, const shoal_cval_t *args, size_t nargs,
-                                        shoal_cval_t *result);
+** the function has one; shoal frees it after lowering). Return OK, or use
+** shoal_ccall_trap / shoal_ccall_exit. */
+typedef struct shoal_ccall shoal_ccall_t;
+typedef shoal_err_t (*shoal_chost_fn_t)(shoal_ccall_t *call, void *env, const shoal_cval_t *args,
+                                        size_t nargs, shoal_cval_t *result);
+shoal_store_t *shoal_ccall_store(shoal_ccall_t *call);
+/* Set a trap message; returns SHOAL_ERR_TRAP_HOST to give back. */
+shoal_err_t shoal_ccall_trap(shoal_ccall_t *call, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* End the whole execution as a guest exit; returns SHOAL_ERR_EXIT to give back. */
+shoal_err_t shoal_ccall_exit(shoal_ccall_t *call, int status);
 
 /* Imports by name: "name" for a top-level function, "iface#func" for a
 ** function of an imported instance. Instances of types only are

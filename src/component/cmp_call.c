@@ -5,6 +5,7 @@
 ** limits (16 params, 1 result, else through memory).
 */
 #include "cmp_inst.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,9 +55,19 @@ shoal_err_t cmp_call(shoal_store_t *s, cmp_rfunc_t *f, cmp_table_t *caller_table
   cmp_type_t *ft = f->type;
   if (nargs != ft->n) return cmp_fail(diag, SHOAL_ERR_ARG, -1, "%zu arguments given, %u expected", nargs, ft->n);
   if (f->kind == CMP_FN_HOST) {
-    shoal_err_t e = f->host(f->env, args, nargs, result);
-    if (e != SHOAL_ERR_OK && diag && !diag->message[0])
-      cmp_fail(diag, e, -1, "host function %s failed", f->name ? f->name : "?");
+    shoal_diag_t local;
+    shoal_diag_clear(&local);
+    shoal_ccall_t call = {.store = s, .diag = diag ? diag : &local};
+    call.diag->message[0] = 0;
+    shoal_err_t e = f->host(&call, f->env, args, nargs, result);
+    if (e == SHOAL_ERR_EXIT) {
+      call.diag->code = e;
+      call.diag->exit_code = call.exit_status;
+      if (!call.diag->message[0]) snprintf(call.diag->message, sizeof call.diag->message, "exit %d", call.exit_status);
+    } else if (e != SHOAL_ERR_OK && !call.diag->message[0]) {
+      cmp_fail(call.diag, e, -1, "host function %s failed", f->name ? f->name : "?");
+    }
+    if (e != SHOAL_ERR_OK) shoal_cval_free(result);
     return e;
   }
   cmp_cinst_t *inst = f->inst;
@@ -168,6 +179,22 @@ shoal_err_t cmp_lowered_fn(shoal_caller_t *caller, void *envp, shoal_raw_t *io) 
   free(args);
   if (ft->result) shoal_cval_free(&result);
   if (e == SHOAL_ERR_OK) return SHOAL_ERR_OK;
-  if (e == SHOAL_ERR_EXIT) return e;
+  if (e == SHOAL_ERR_EXIT) return shoal_caller_exit(caller, diag.exit_code);
   return shoal_caller_trap(caller, "%s", diag.message[0] ? diag.message : shoal_err_message(e));
+}
+
+shoal_store_t *shoal_ccall_store(shoal_ccall_t *call) { return call->store; }
+
+shoal_err_t shoal_ccall_trap(shoal_ccall_t *call, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(call->diag->message, sizeof call->diag->message, fmt, ap);
+  va_end(ap);
+  call->diag->code = SHOAL_ERR_TRAP_HOST;
+  return SHOAL_ERR_TRAP_HOST;
+}
+
+shoal_err_t shoal_ccall_exit(shoal_ccall_t *call, int status) {
+  call->exit_status = status;
+  return SHOAL_ERR_EXIT;
 }

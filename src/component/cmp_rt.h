@@ -54,6 +54,13 @@ typedef struct cmp_rfunc {
   const char *name;
 } cmp_rfunc_t;
 
+/* What a host function sees of its call (shoal_ccall_t). */
+struct shoal_ccall {
+  shoal_store_t *store;
+  shoal_diag_t *diag;
+  int exit_status;
+};
+
 /* Canonical ABI call context (CanonicalABI.md "LiftLowerContext"). */
 typedef struct cmp_cx {
   shoal_store_t *store;

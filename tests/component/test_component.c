@@ -353,8 +353,9 @@ typedef struct host_log {
   int calls;
 } host_log_t;
 
-static shoal_err_t host_log(void *env, const shoal_cval_t *args, size_t nargs, shoal_cval_t *result) {
+static shoal_err_t host_log(shoal_ccall_t *call, void *env, const shoal_cval_t *args, size_t nargs, shoal_cval_t *result) {
   host_log_t *h = env;
+  (void)call;
   if (nargs != 1 || args[0].kind != SHOAL_CT_STRING || args[0].of.str.len >= sizeof h->last) return SHOAL_ERR_TRAP_HOST;
   memcpy(h->last, args[0].of.str.ptr, args[0].of.str.len);
   h->last[args[0].of.str.len] = 0;
@@ -364,9 +365,10 @@ static shoal_err_t host_log(void *env, const shoal_cval_t *args, size_t nargs, s
   return SHOAL_ERR_OK;
 }
 
-static shoal_err_t host_add(void *env, const shoal_cval_t *args, size_t nargs, shoal_cval_t *result) {
+static shoal_err_t host_add(shoal_ccall_t *call, void *env, const shoal_cval_t *args, size_t nargs, shoal_cval_t *result) {
   (void)env;
-  if (nargs != 2) return SHOAL_ERR_TRAP_HOST;
+  if (nargs != 2) return shoal_ccall_trap(call, "add: %zu arguments", nargs);
+  if (args[1].of.s == 666) return shoal_ccall_exit(call, 66);
   result->kind = SHOAL_CT_S32;
   result->of.s = (int32_t)((uint32_t)args[0].of.s + (uint32_t)args[1].of.s);
   return SHOAL_ERR_OK;
