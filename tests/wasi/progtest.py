@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -290,6 +291,43 @@ def case_sandbox(c):
             c.check(f.read() == "inside\n", "%s: the sandbox's own file is intact" % tag)
     # node's WASI is not a sandbox (its documentation says so): it lets most
     # of these escapes through, so it is not compared.
+
+
+def case_race(c):
+    """Symlinks swapped between inside and outside while the guest opens
+    them: no open may ever reach the outside canary."""
+    for mode, env in (("openat2", {}), ("portable walk", {"SHOAL_WASI_NO_OPENAT2": "1"})):
+        root = c.scratch("race-" + mode.replace(" ", "-"))
+        out_dir, box = make_sandbox(root)
+        with open(os.path.join(box, "sub", "canary.txt"), "w") as f:
+            f.write("inside\n")
+        links = {"flip": ("inside.txt", "../outside/canary.txt"), "flipdir": ("sub", "../outside")}
+        for name, (target, _) in links.items():
+            os.symlink(target, os.path.join(box, name))
+        stop = threading.Event()
+        flips = [0]
+
+        def flipper():
+            while not stop.is_set():
+                for name, targets in links.items():
+                    tmp = os.path.join(box, name + ".tmp")
+                    os.symlink(targets[flips[0] % 2], tmp)
+                    os.replace(tmp, os.path.join(box, name))   # atomic swap
+                flips[0] += 1
+
+        t = threading.Thread(target=flipper)
+        t.start()
+        try:
+            rc, out, err, _ = c.shoal_run(["--dir", box + "::/sandbox"], "race", ["1.5"], env)
+        finally:
+            stop.set()
+            t.join()
+        m = re.match(r"(\d+) opened inside, (\d+) refused, (\d+) other errors, (\d+) leaks", out)
+        tag = "race (%s, %d swaps)" % (mode, flips[0])
+        c.check(rc == 0 and m and m.group(4) == "0" and SECRET not in out + err,
+                "%s: no open through a swapped symlink reached outside" % tag, "exit %s\n%s%s" % (rc, out, err))
+        c.check(m and int(m.group(1)) > 0 and int(m.group(2)) > 0,
+                "%s: both outcomes happened, so the race was run: %s" % (tag, out.strip()))
 
 
 def case_readonly(c):
