@@ -146,6 +146,20 @@ shoal_err_t shoal_cfunc_call(shoal_store_t *s, shoal_cfunc_t *f,
                              const shoal_cval_t *args, size_t nargs,
                              shoal_cval_t *result, shoal_diag_t *diag);
 
+/* Runs a command component (its wasi:cli/run export) with a minimal WASI
+** 0.2 host: arguments, environment, stdin/stdout/stderr, clocks and exit;
+** no preopened directories (other wasi:* functions trap when called).
+** *exit_code is the guest's exit status (run returning err: 1). Returns
+** OK, SHOAL_ERR_EXIT (exit was called), a trap, or a link error. */
+typedef struct shoal_crun_config {
+  const char *const *argv;   /* argv[0] is the program name */
+  size_t argc;
+  const char *const *env;    /* "KEY=VALUE" */
+  size_t nenv;
+} shoal_crun_config_t;
+shoal_err_t shoal_component_run(shoal_store_t *s, const shoal_component_t *c, const shoal_crun_config_t *cfg,
+                                int *exit_code, shoal_diag_t *diag);
+
 /* }=================================================================== */
 
 #ifdef __cplusplus

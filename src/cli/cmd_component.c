@@ -134,10 +134,53 @@ done:
   return rc;
 }
 
+/* shoal run [--env KEY=VALUE]... [--inherit-env] COMPONENT.wasm [ARGS...]:
+** wasi:cli/run with the minimal WASI 0.2 host of shoal_component_run. */
 int cli_component_run(int argc, char **argv) {
-  (void)argc;
-  fprintf(stderr, "shoal: run: %s is a component; running wasi:cli/run needs WASI 0.2, which shoal does not provide yet\n", argv[1]);
-  return CLI_EXIT_ERROR;
+  extern char **environ;
+  const char **env = calloc((size_t)argc + 1, sizeof *env);
+  size_t nenv = 0;
+  bool inherit = false;
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    if (strcmp(argv[i], "--env") == 0 && i + 1 < argc) env[nenv++] = argv[++i];
+    else if (strcmp(argv[i], "--inherit-env") == 0) inherit = true;
+    else {
+      fprintf(stderr, "shoal: run: option %s is not supported for components\n", argv[i]);
+      free(env);
+      return CLI_EXIT_USAGE;
+    }
+  }
+  if (i >= argc) { free(env); fprintf(stderr, "shoal: run: missing FILE.wasm\n"); return CLI_EXIT_USAGE; }
+  size_t nh = 0;
+  if (inherit) while (environ[nh]) nh++;
+  const char **all = calloc(nh + nenv + 1, sizeof *all);
+  if (!all) { free(env); return CLI_EXIT_ERROR; }
+  for (size_t k = 0; k < nh; k++) all[k] = environ[k];
+  for (size_t k = 0; k < nenv; k++) all[nh + k] = env[k];
+  shoal_component_t *c;
+  int rc = CLI_EXIT_ERROR;
+  shoal_store_t *s = NULL;
+  if (load(argv[i], &c)) {
+    shoal_crun_config_t cfg = {(const char *const *)argv + i, (size_t)(argc - i), all, nh + nenv};
+    shoal_diag_t d;
+    int code = 1;
+    if (shoal_store_new(NULL, &s) == SHOAL_ERR_OK) {
+      shoal_err_t e = shoal_component_run(s, c, &cfg, &code, &d);
+      if (e == SHOAL_ERR_OK || e == SHOAL_ERR_EXIT) {
+        rc = code;
+      } else {
+        fprintf(stderr, "shoal: run: %s: %s\n", argv[i], cli_diag_message(&d, e));
+        if (d.trace[0]) fprintf(stderr, "%s", d.trace);
+        rc = shoal_err_is_trap(e) ? CLI_EXIT_TRAP : CLI_EXIT_ERROR;
+      }
+    }
+    shoal_store_free(s);
+    shoal_component_free(c);
+  }
+  free(all);
+  free(env);
+  return rc;
 }
 
 /* A file whose preamble says component (layer 1)? */
@@ -158,11 +201,13 @@ int cli_component_dispatch(const char *cmd, int argc, char **argv) {
   bool inspect = strcmp(cmd, "inspect") == 0, run = strcmp(cmd, "run") == 0;
   if (!inspect && !run) return -1;
   for (int i = 1; i < argc; i++) {
-    if (argv[i][0] == '-') continue;
+    if (argv[i][0] == '-') {
+      if (strcmp(argv[i], "--env") == 0 || strcmp(argv[i], "--dir") == 0 || strcmp(argv[i], "--invoke") == 0) i++;
+      continue;
+    }
     if (!is_component_file(argv[i])) return -1;
     if (inspect) return cli_component_inspect(argc, argv);
-    char *sub[2] = {argv[0], argv[i]};
-    return cli_component_run(2, sub);
+    return cli_component_run(argc, argv);
   }
   return -1;
 }
