@@ -95,6 +95,15 @@ typedef enum eng_op {
   ENG_BRC_CONDS(X)
   ENG_BRC64_CONDS(X)
 #undef X
+  /* i32 `d = a OP (x SH k)`: d a x k, for OP add xor or and, SH the
+  ** shifts and rotates by a constant (hashing, bit fields, indexing) */
+#define ENG_SHIFTOP_OPS(X) X(ADD, +) X(XOR, ^) X(OR, |) X(AND, &)
+#define ENG_SHIFTOP_SHIFTS(Y, op) Y(op, SHL) Y(op, SHR_U) Y(op, SHR_S) Y(op, ROTL) Y(op, ROTR)
+#define Y(op, sh) ENG_OP_I32_##op##_##sh,
+#define X(op, ...) ENG_SHIFTOP_SHIFTS(Y, op)
+  ENG_SHIFTOP_OPS(X)
+#undef X
+#undef Y
   /* loop back-edge `d = a + b; br_if (d cond c)`: d a b c off, where b and
   ** c are slots (S) or immediates (I): _SS _SI _IS _II */
 #define X(cond, ...) ENG_OP_ADDBR_##cond##_SS, ENG_OP_ADDBR_##cond##_SI, ENG_OP_ADDBR_##cond##_IS, ENG_OP_ADDBR_##cond##_II,

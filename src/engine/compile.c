@@ -509,9 +509,44 @@ static bool take_add(cc *c, opword left, opword out[3]) {
   return true;
 }
 
-/* If the address at stack position p was just computed by an i32.add,
-** takes that code back and returns the folded form (1 _AI, 2 _AA, 3 _SX)
-** with its operand words; else 0. */
+/* For an i32 add/xor/or/and whose operand at position *b (or *a: they
+** commute) was just computed by a shift or rotate by a constant into a
+** temporary: takes the shift back, leaves the other operand in *a, and
+** returns the fused op with x and k in sx; else -1. */
+static int take_shift(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]) {
+  static const eng_op bases[4][2] = {
+    {ENG_OP_I32_ADD, ENG_OP_I32_ADD_SHL}, {ENG_OP_I32_XOR, ENG_OP_I32_XOR_SHL},
+    {ENG_OP_I32_OR, ENG_OP_I32_OR_SHL}, {ENG_OP_I32_AND, ENG_OP_I32_AND_SHL}};
+  int base = -1;
+  for (int i = 0; i < 4; i++) if (bases[i][0] == op) base = (int)bases[i][1];
+  if (base < 0 || c->patch_end != c->len || c->hist[0].end != c->len) return -1;
+  int sh;
+  switch (c->hist[0].op) {
+  case ENG_OP_I32_SHL_IMM: sh = 0; break;
+  case ENG_OP_I32_SHR_U_IMM: sh = 1; break;
+  case ENG_OP_I32_SHR_S_IMM: sh = 2; break;
+  case ENG_OP_I32_ROTL_IMM: sh = 3; break;
+  case ENG_OP_I32_ROTR_IMM: sh = 4; break;
+  default: return -1;
+  }
+  uint32_t s0 = c->hist[0].start, t = c->code[s0 + HW];
+  if (word_fix(c, s0 + HW) != 1) return -1;
+  uint32_t other;
+  if (c->vals[*b].kind == K_STACK && *b == t && !(c->vals[*a].kind == K_STACK && *a == t)) other = *a;
+  else if (c->vals[*a].kind == K_STACK && *a == t && !(c->vals[*b].kind == K_STACK && *b == t)) other = *b;
+  else return -1;
+  sx[0] = (opword){c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)};
+  sx[1] = (opword){c->code[s0 + HW + 2], 0};
+  rewind_to(c, s0);
+  *a = other;
+  *b = t;
+  return base + sh;
+}
+
+/* If the address at stack position p was just computed by an i32.add (of
+** a constant, of two values, or of a shifted index: I32_ADD_SHL), takes
+** that code back and returns the folded form (1 _AI, 2 _AA, 3 _SX) with its
+** operand words; else 0. */
 static uint32_t take_addr(cc *c, uint32_t p, opword ops[3]) {
   if (!c->live || c->vals[p].kind != K_STACK || c->patch_end != c->len) return 0;
   uint32_t s0 = c->hist[0].start;
@@ -523,24 +558,15 @@ static uint32_t take_addr(cc *c, uint32_t p, opword ops[3]) {
     rewind_to(c, s0);
     return 1;
   }
+  if (op == ENG_OP_I32_ADD_SHL) {       /* a + (x << k), already fused */
+    ops[0] = (opword){c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)};
+    ops[1] = (opword){c->code[s0 + HW + 2], word_fix(c, s0 + HW + 2)};
+    ops[2] = (opword){c->code[s0 + HW + 3], 0};
+    rewind_to(c, s0);
+    return 3;
+  }
   if (op != ENG_OP_I32_ADD) return 0;
   opword a = {c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)}, b = {c->code[s0 + HW + 2], word_fix(c, s0 + HW + 2)};
-  /* a shift into a stack temporary right before, feeding one side */
-  uint32_t s1 = c->hist[1].start;
-  if (c->hist[1].end == s0 && c->hist[1].op == ENG_OP_I32_SHL_IMM && word_fix(c, s1 + HW) == 1) {
-    uint32_t t = c->code[s1 + HW];
-    opword other = {0, 0};
-    bool hit = false;
-    if (b.fix == 1 && b.w == t && !(a.fix == 1 && a.w == t)) { other = a; hit = true; }
-    else if (a.fix == 1 && a.w == t && !(b.fix == 1 && b.w == t)) { other = b; hit = true; }
-    if (hit) {
-      ops[0] = other;
-      ops[1] = (opword){c->code[s1 + HW + 1], word_fix(c, s1 + HW + 1)};
-      ops[2] = (opword){c->code[s1 + HW + 2], 0};
-      rewind_to(c, s1);
-      return 3;
-    }
-  }
   ops[0] = a;
   ops[1] = b;
   rewind_to(c, s0);
@@ -734,6 +760,21 @@ static shoal_err_t compile_expr(cc *c) {
                   (ni->in == SHOAL_I32 || (uint64_t)(int64_t)(int32_t)vb->bits == vb->bits);
           }
           eng_op eop = (eng_op)(imm ? ni->imm_op : ni->op);
+          opword sx[2];
+          int shf = imm ? -1 : take_shift(c, eop, &a, &b, sx);
+          if (shf >= 0) {
+            /* d = a OP (x SH k) */
+            eop = (eng_op)shf;
+            emit_op(c, eop);
+            uint32_t dpos2 = c->len;
+            emit_nat(c, at);
+            emit_opnd(c, a);
+            emit_opword(c, sx[0]);
+            emit_opword(c, sx[1]);
+            push(c, ni->out);
+            patchable(c, dpos2, eop);
+            continue;
+          }
           emit_op(c, eop);
           uint32_t dpos = c->len;
           emit_nat(c, (at));

@@ -27,6 +27,11 @@ static const opdesc ops[ENG_OP__COUNT] = {
   ENG_BRC_CONDS(X)
   ENG_BRC64_CONDS(X)
 #undef X
+#define Y(op, sh) {"I32_" #op "_" #sh, 4},
+#define X(op, ...) ENG_SHIFTOP_SHIFTS(Y, op)
+  ENG_SHIFTOP_OPS(X)
+#undef X
+#undef Y
 #define X(cond, ...) {"ADDBR_" #cond "_SS", 5}, {"ADDBR_" #cond "_SI", 5}, {"ADDBR_" #cond "_IS", 5}, {"ADDBR_" #cond "_II", 5},
   ENG_BRC_CONDS(X)
 #undef X

@@ -196,6 +196,11 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
     ENG_BRC64_CONDS(X)
 #undef X
 
+#define Y(op, sh) H(I32_##op##_##sh)
+#define X(op, ...) ENG_SHIFTOP_SHIFTS(Y, op)
+    ENG_SHIFTOP_OPS(X)
+#undef X
+#undef Y
 #define X(cond, ...) H(ADDBR_##cond##_SS) H(ADDBR_##cond##_SI) H(ADDBR_##cond##_IS) H(ADDBR_##cond##_II)
     ENG_BRC_CONDS(X)
 #undef X
@@ -206,6 +211,7 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
 #undef STORE
   };
 #undef H
+  _Static_assert(sizeof handlers / sizeof handlers[0] == ENG_OP__COUNT, "ORDER OP: handlers[] must list every eng_op");
   if (handlers_out) {
     *handlers_out = handlers;
     return SHOAL_ERR_OK;
@@ -639,6 +645,28 @@ L_DATA_DROP:
   ENG_BRC_CONDS(X)
   ENG_BRC64_CONDS(X)
 #undef X
+
+  /* d = a OP (x SH k) */
+#define SH_SHL(x, k) ((x) << ((k) & 31))
+#define SH_SHR_U(x, k) ((x) >> ((k) & 31))
+#define SH_SHR_S(x, k) ((uint32_t)((int32_t)(x) >> ((k) & 31)))
+#define SH_ROTL(x, k) eng_rotl32(x, k)
+#define SH_ROTR(x, k) eng_rotr32(x, k)
+#define Y(o, sh)                                                        \
+  L_I32_##o##_##sh: {                                                   \
+    uint32_t a = (uint32_t)SLOT(2), x = (uint32_t)SLOT(3);              \
+    SLOT(1) = (uint32_t)(a SHOP_##o SH_##sh(x, OPW(4)));                \
+    pc += ENG_HANDLER_WORDS + 4;                                        \
+    NEXT();                                                             \
+  }
+#define SHOP_ADD +
+#define SHOP_XOR ^
+#define SHOP_OR |
+#define SHOP_AND &
+#define X(o, ...) ENG_SHIFTOP_SHIFTS(Y, o)
+  ENG_SHIFTOP_OPS(X)
+#undef X
+#undef Y
 
   /* loop counter step fused with the back-edge test: d a b c off */
 #define ADDBR(label, ct, op, RB, RC)                                    \
