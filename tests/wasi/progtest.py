@@ -428,9 +428,10 @@ def main():
             c.node = None
     try:
         globals()["case_" + opts.case](c)
-    finally:
-        rc = c.finish()
-    return rc
+    except Exception:   # a broken case is a failure, counted as one
+        import traceback
+        c.check(False, "case %s ran to its end" % opts.case, traceback.format_exc())
+    return c.finish()
 
 
 if __name__ == "__main__":
