@@ -54,21 +54,21 @@ class Checker:
         os.makedirs(path)
         return path
 
-    def run(self, cmd, env=None, timeout=60, stdin=None):
+    def run(self, cmd, env=None, timeout=60, stdin=None, cwd=None):
         full_env = dict(os.environ)
         full_env.update(env or {})
         t0 = time.monotonic()
         try:
             p = subprocess.run(cmd, input=stdin, capture_output=True,
-                               env=full_env, timeout=timeout)
+                               env=full_env, timeout=timeout, cwd=cwd)
         except subprocess.TimeoutExpired:
             return None, "", "timed out after %d s" % timeout, time.monotonic() - t0
         return (p.returncode, p.stdout.decode("utf-8", "replace"),
                 p.stderr.decode("utf-8", "replace"), time.monotonic() - t0)
 
-    def shoal_run(self, opts, prog, args=(), env=None, timeout=60):
+    def shoal_run(self, opts, prog, args=(), env=None, timeout=60, cwd=None):
         return self.run([self.shoal, "run"] + list(opts) + ["--", self.wasm(prog)] + list(args),
-                        env, timeout)
+                        env, timeout, cwd=cwd)
 
     def node_run(self, opts, prog, args=()):
         cmd = [self.node, "--no-warnings", "--experimental-wasi-unstable-preview1",
@@ -200,6 +200,40 @@ def case_poll(c):
 def case_times(c):
     # Not compared with node: node sets "now" as time 0.
     c.program("times", dirs=["/sandbox"], node=False)
+
+
+def case_cli(c):
+    """`shoal run`'s options: pre-opens (names, order, read-only), --env
+    inheriting one variable, usage errors, link errors."""
+    root = c.scratch("cli")
+    for d, f in (("x", "f1"), ("y", "g")):
+        os.makedirs(os.path.join(root, d))
+        open(os.path.join(root, d, f), "w").close()
+    opts = ["--dir", "x", "--dir", os.path.join(root, "y") + "::/b", "--dir", ".::.",
+            "--dir", os.path.join(root, "y") + "::/ro:readonly"]
+    rc, out, err, _ = c.shoal_run(opts, "preopens", cwd=root)
+    c.check(rc == 0 and out == "fd 3: x: f1\nfd 4: /b: g\nfd 5: .: x y\nfd 6: /ro: g\n",
+            "--dir HOST, HOST::GUEST, ::., :readonly: fds 3.. in command-line order, named as given",
+            "exit %s\n%s%s" % (rc, out, err))
+    out = c.program("environ", ["SHOAL_TEST_ONE=from-host", "SHOAL_TEST_OTHER!"],
+                    opts=["--env", "SHOAL_TEST_ONE"], node=False,
+                    env={"SHOAL_TEST_ONE": "from-host", "SHOAL_TEST_OTHER": "x"})
+    c.check(out.startswith("1 variables\n"), "--env NAME passes that one host variable on", out)
+    for args, what in ((["--env", "=v"], "--env without a name"), (["--max-memory", "lots"], "a bad --max-memory"),
+                       (["--timeout", "0"], "a zero --timeout"), (["--bogus"], "an unknown option"),
+                       (["--dir"], "--dir without a directory")):
+        rc, out, err, _ = c.run([c.shoal, "run"] + args + [c.wasm("preopens")])
+        c.check(rc == 2 and err.startswith("shoal: "), "%s is a usage error (status 2)" % what,
+                "exit %s\n%s" % (rc, err))
+    rc, out, err, _ = c.run([c.shoal, "run", os.path.join(root, "missing.wasm")])
+    c.check(rc == 1 and "missing.wasm" in err, "a missing module: status 1, named", err)
+    rc, out, err, _ = c.shoal_run(["--dir", os.path.join(root, "nowhere") + "::/n"], "preopens")
+    c.check(rc == 1 and "nowhere" in err, "a --dir that does not exist: status 1, named", err)
+    rc, out, err, _ = c.shoal_run([], "badimport")
+    c.check(rc == 1 and '"env"' in err and '"nope"' in err, "an unknown import: status 1, named", err)
+    rc, out, err, _ = c.shoal_run([], "badtype")
+    c.check(rc == 1 and "sched_yield" in err and "type" in err,
+            "a WASI import of the wrong type: status 1, named", err)
 
 
 def case_exit(c):
