@@ -513,6 +513,28 @@ static bool take_add(cc *c, opword left, opword out[3]) {
 ** commute) was just computed by a shift or rotate by a constant into a
 ** temporary: takes the shift back, leaves the other operand in *a, and
 ** returns the fused op with x and k in sx; else -1. */
+static int shift_kind(uint16_t op) {
+  switch (op) {
+  case ENG_OP_I32_SHL_IMM: return 0;
+  case ENG_OP_I32_SHR_U_IMM: return 1;
+  case ENG_OP_I32_SHR_S_IMM: return 2;
+  case ENG_OP_I32_ROTL_IMM: return 3;
+  case ENG_OP_I32_ROTR_IMM: return 4;
+  default: return -1;
+  }
+}
+
+/* Which operand (stack positions *a, *b) is the temporary t: the other one
+** goes to *other. */
+static bool shift_operand(const cc *c, const uint32_t *a, const uint32_t *b, uint32_t t,
+                          uint32_t *other) {
+  bool at = c->vals[*a].kind == K_STACK && *a == t, bt = c->vals[*b].kind == K_STACK && *b == t;
+  if (bt && !at) *other = *a;
+  else if (at && !bt) *other = *b;
+  else return false;
+  return true;
+}
+
 static int take_shift(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]) {
   static const eng_op bases[4][2] = {
     {ENG_OP_I32_ADD, ENG_OP_I32_ADD_SHL}, {ENG_OP_I32_XOR, ENG_OP_I32_XOR_SHL},
@@ -520,21 +542,44 @@ static int take_shift(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]) 
   int base = -1;
   for (int i = 0; i < 4; i++) if (bases[i][0] == op) base = (int)bases[i][1];
   if (base < 0 || c->patch_end != c->len || c->hist[0].end != c->len) return -1;
-  int sh;
-  switch (c->hist[0].op) {
-  case ENG_OP_I32_SHL_IMM: sh = 0; break;
-  case ENG_OP_I32_SHR_U_IMM: sh = 1; break;
-  case ENG_OP_I32_SHR_S_IMM: sh = 2; break;
-  case ENG_OP_I32_ROTL_IMM: sh = 3; break;
-  case ENG_OP_I32_ROTR_IMM: sh = 4; break;
-  default: return -1;
+  int sh = shift_kind(c->hist[0].op);
+  uint32_t s0 = c->hist[0].start;
+  if (sh < 0) {
+    /* The shift may sit one instruction further back, with an unrelated
+    ** instruction (typically the other operand) in between: hoist that one
+    ** above the fused instruction. */
+    uint32_t s1 = c->hist[1].start, e0 = c->hist[0].end;
+    sh = shift_kind(c->hist[1].op);
+    if (sh < 0 || c->hist[1].end != s0 || e0 - s0 > 16 || word_fix(c, s1 + HW) != 1 ||
+        word_fix(c, s0 + HW) != 1)
+      return -1;
+    uint32_t t = c->code[s1 + HW], d0 = c->code[s0 + HW];
+    if (d0 == t || (word_fix(c, s1 + HW + 1) == 1 && c->code[s1 + HW + 1] == d0)) return -1;
+    opword buf[16];
+    for (uint32_t q = s0; q < e0; q++) {
+      buf[q - s0] = (opword){c->code[q], q < s0 + HW ? 0 : word_fix(c, q)};
+      if (q > s0 + HW && buf[q - s0].fix == 1 && buf[q - s0].w == t) return -1;
+    }
+    uint32_t other;
+    if (!shift_operand(c, a, b, t, &other)) return -1;
+    sx[0] = (opword){c->code[s1 + HW + 1], word_fix(c, s1 + HW + 1)};
+    sx[1] = (opword){c->code[s1 + HW + 2], 0};
+    uint16_t op0 = c->hist[0].op;
+    rewind_to(c, s1);
+    for (uint32_t i = 0; i < e0 - s0; i++) emit_opword(c, buf[i]);
+    c->hist[0] = c->hist[1];
+    c->hist[0].start = s1;
+    c->hist[0].end = c->len;
+    c->hist[0].op = op0;
+    c->hist[1].end = UINT32_MAX;
+    *a = other;
+    *b = t;
+    return base + sh;
   }
-  uint32_t s0 = c->hist[0].start, t = c->code[s0 + HW];
+  uint32_t t = c->code[s0 + HW];
   if (word_fix(c, s0 + HW) != 1) return -1;
   uint32_t other;
-  if (c->vals[*b].kind == K_STACK && *b == t && !(c->vals[*a].kind == K_STACK && *a == t)) other = *a;
-  else if (c->vals[*a].kind == K_STACK && *a == t && !(c->vals[*b].kind == K_STACK && *b == t)) other = *b;
-  else return -1;
+  if (!shift_operand(c, a, b, t, &other)) return -1;
   sx[0] = (opword){c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)};
   sx[1] = (opword){c->code[s0 + HW + 2], 0};
   rewind_to(c, s0);
