@@ -263,6 +263,7 @@ static bool read_inline_exports(cmp_dec_t *d, cmp_def_t *def, bool core) {
 static shoal_err_t decode_scope(cmp_dec_t *d, cmp_scope_t *s, size_t end);
 
 static bool push_extern(cmp_dec_t *d, cmp_extern_t **xs, uint32_t *n, uint32_t *cap, const cmp_extern_t *x, const char *what) {
+  if (!cmp_check_func_name(d, *xs, *n, x)) return false;
   for (uint32_t i = 0; i < *n; i++)
     if (cmp_names_clash((*xs)[i].name, (*xs)[i].name_len, x->name, x->name_len))
       return cmp_dec_err(d, SHOAL_ERR_INVALID, "%s name `%.*s` conflicts with previous name `%.*s`", what,

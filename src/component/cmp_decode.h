@@ -38,6 +38,7 @@ bool cmp_declare_extern(cmp_dec_t *d, cmp_scope_t *s, const cmp_extern_t *x);
 /* cmp_validate.c */
 bool cmp_check_label(cmp_dec_t *d, const char *s, uint32_t n);
 bool cmp_check_externname(cmp_dec_t *d, const char *s, uint32_t n);
+bool cmp_check_func_name(cmp_dec_t *d, const cmp_extern_t *xs, uint32_t n, const cmp_extern_t *x);
 bool cmp_names_clash(const char *a, uint32_t an, const char *b, uint32_t bn);
 bool cmp_check_core_instantiate(cmp_dec_t *d, cmp_scope_t *s, cmp_def_t *def, cmp_type_t **out);
 bool cmp_check_instantiate(cmp_dec_t *d, cmp_scope_t *s, cmp_def_t *def, cmp_type_t **out);

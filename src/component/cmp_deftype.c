@@ -416,6 +416,7 @@ bool cmp_read_core_type(cmp_dec_t *d, cmp_scope_t *s) {
 bool cmp_read_typebound_extern(cmp_dec_t *d, cmp_scope_t *s, cmp_extern_t *x);
 
 static bool push_extern(cmp_dec_t *d, cmp_extern_t **xs, uint32_t *n, uint32_t *cap, cmp_extern_t x) {
+  if (!cmp_check_func_name(d, *xs, *n, &x)) return false;
   for (uint32_t i = 0; i < *n; i++)
     if (cmp_names_clash((*xs)[i].name, (*xs)[i].name_len, x.name, x.name_len))
       return cmp_dec_err(d, SHOAL_ERR_INVALID, "name `%.*s` conflicts with previous name `%.*s`",

@@ -123,6 +123,43 @@ bool cmp_check_externname(cmp_dec_t *d, const char *s, uint32_t n) {
 }
 /* }================================================================== */
 
+/* [constructor]r, [method]r.m, [static]r.m name a function of the resource
+** r imported or exported before in the same scope (xs[0..n)), with the
+** shape the spec asks: a constructor returns own<r> (or result<own<r>, _>),
+** a method takes `self: borrow<r>` first. */
+bool cmp_check_func_name(cmp_dec_t *d, const cmp_extern_t *xs, uint32_t n, const cmp_extern_t *x) {
+  static const char *const anno[] = {"[constructor]", "[method]", "[static]"};
+  int k = -1;
+  for (int i = 0; i < 3; i++)
+    if (x->name_len > strlen(anno[i]) && memcmp(x->name, anno[i], strlen(anno[i])) == 0) k = i;
+  if (k < 0) return true;
+  if (x->sort != CMP_SORT_FUNC)
+    return cmp_dec_err(d, SHOAL_ERR_INVALID, "`%.*s` is not a function", (int)x->name_len, x->name);
+  const char *r = x->name + strlen(anno[k]);
+  const char *dot = memchr(r, '.', x->name_len - strlen(anno[k]));
+  uint32_t rl = dot ? (uint32_t)(dot - r) : (uint32_t)(x->name + x->name_len - r);
+  const cmp_type_t *rt = NULL;
+  for (uint32_t i = 0; i < n && !rt; i++)
+    if (xs[i].sort == CMP_SORT_TYPE && xs[i].name_len == rl && memcmp(xs[i].name, r, rl) == 0 &&
+        xs[i].type->kind == SHOAL_CT_RESOURCE)
+      rt = xs[i].type;
+  if (!rt) return cmp_dec_err(d, SHOAL_ERR_INVALID, "function `%.*s` names no preceding resource `%.*s`",
+                              (int)x->name_len, x->name, (int)rl, r);
+  const cmp_type_t *ft = x->type;
+  if (k == 0) {
+    const cmp_type_t *res = ft->result;
+    if (res && res->kind == SHOAL_CT_RESULT) res = res->elem;
+    if (!res || res->kind != SHOAL_CT_OWN || res->elem != rt)
+      return cmp_dec_err(d, SHOAL_ERR_INVALID, "constructor `%.*s` must return own<%.*s>", (int)x->name_len, x->name, (int)rl, r);
+  } else if (k == 1) {
+    if (ft->n < 1 || ft->fields[0].name_len != 4 || memcmp(ft->fields[0].name, "self", 4) != 0 ||
+        ft->fields[0].type->kind != SHOAL_CT_BORROW || ft->fields[0].type->elem != rt)
+      return cmp_dec_err(d, SHOAL_ERR_INVALID, "method `%.*s` must take `self: borrow<%.*s>` first", (int)x->name_len,
+                         x->name, (int)rl, r);
+  }
+  return true;
+}
+
 /* Strongly-unique names: equal ignoring ASCII case. */
 bool cmp_names_clash(const char *a, uint32_t an, const char *b, uint32_t bn) {
   if (an != bn) return false;

@@ -124,6 +124,24 @@ static void put_type(const wit_ctx_t *c, const cmp_type_t *t) {
   }
 }
 
+/* skip: params to leave out (a method's self); kw: "func", "static func", or
+** NULL for a constructor, whose own<resource> result is implied. */
+static void put_func_as(const wit_ctx_t *c, const cmp_type_t *f, uint32_t skip, const char *kw) {
+  if (kw) cmp_buf_printf(c->b, "%s%s(", f->async ? "async " : "", kw);
+  else cmp_buf_puts(c->b, "constructor(");
+  for (uint32_t i = skip; i < f->n; i++) {
+    if (i > skip) cmp_buf_puts(c->b, ", ");
+    cmp_buf_put(c->b, f->fields[i].name, f->fields[i].name_len);
+    cmp_buf_puts(c->b, ": ");
+    put_type(c, f->fields[i].type);
+  }
+  cmp_buf_puts(c->b, ")");
+  if (f->result && !(kw == NULL && f->result->kind == SHOAL_CT_OWN)) {
+    cmp_buf_puts(c->b, " -> ");
+    put_type(c, f->result);
+  }
+}
+
 static void put_func(const wit_ctx_t *c, const cmp_type_t *f) {
   cmp_buf_puts(c->b, f->async ? "async func(" : "func(");
   for (uint32_t i = 0; i < f->n; i++) {
@@ -141,6 +159,24 @@ static void put_func(const wit_ctx_t *c, const cmp_type_t *f) {
 
 static bool is_interface_name(const char *n, uint32_t len) { return memchr(n, ':', len) != NULL; }
 
+/* Is f the constructor (0), a method (1) or a static function (2) of the
+** resource export r? rest is the function's own name after the dot. */
+static int annotated(const cmp_extern_t *f, const cmp_extern_t *r, const char **rest, uint32_t *restlen) {
+  static const char *const anno[] = {"[constructor]", "[method]", "[static]"};
+  if (f->sort != CMP_SORT_FUNC) return -1;
+  for (int k = 0; k < 3; k++) {
+    uint32_t al = (uint32_t)strlen(anno[k]);
+    if (f->name_len < al + r->name_len || memcmp(f->name, anno[k], al) != 0 ||
+        memcmp(f->name + al, r->name, r->name_len) != 0)
+      continue;
+    const char *after = f->name + al + r->name_len;
+    uint32_t left = f->name_len - al - r->name_len;
+    if (k == 0 && left == 0) { *rest = after; *restlen = 0; return 0; }
+    if (k > 0 && left > 1 && after[0] == '.') { *rest = after + 1; *restlen = left - 1; return k; }
+  }
+  return -1;
+}
+
 /* A type definition inside an inline interface: `record point { ... }`. */
 static void put_typedef(const wit_ctx_t *c, const cmp_extern_t *x, const char *ind) {
   const cmp_type_t *t = x->type;
@@ -151,11 +187,32 @@ static void put_typedef(const wit_ctx_t *c, const cmp_extern_t *x, const char *i
   case SHOAL_CT_VARIANT: kw = "variant"; break;
   case SHOAL_CT_FLAGS: kw = "flags"; break;
   case SHOAL_CT_ENUM: kw = "enum"; break;
-  case SHOAL_CT_RESOURCE:
+  case SHOAL_CT_RESOURCE: {
+    /* with its constructor, methods and static functions from the same instance */
     cmp_buf_puts(c->b, "resource ");
     cmp_buf_put(c->b, x->name, x->name_len);
-    cmp_buf_puts(c->b, ";\n");
+    bool any = false;
+    const cmp_type_t *it = c->inst;
+    for (uint32_t i = 0; it && i < it->nexports; i++) {
+      const cmp_extern_t *f = &it->exports[i];
+      const char *rest;
+      uint32_t restlen;
+      int k = annotated(f, x, &rest, &restlen);
+      if (k < 0) continue;
+      cmp_buf_puts(c->b, any ? "" : " {\n");
+      any = true;
+      cmp_buf_printf(c->b, "%s  ", ind);
+      if (k > 0) {
+        cmp_buf_put(c->b, rest, restlen);
+        cmp_buf_puts(c->b, ": ");
+      }
+      put_func_as(c, f->type, k == 1 ? 1 : 0, k == 0 ? NULL : k == 1 ? "func" : "static func");
+      cmp_buf_puts(c->b, ";\n");
+    }
+    if (any) cmp_buf_printf(c->b, "%s}\n", ind);
+    else cmp_buf_puts(c->b, ";\n");
     return;
+  }
   default: {
     /* an alias: print the structure without finding the type's own name */
     wit_ctx_t c2 = *c;
@@ -199,7 +256,7 @@ static void put_extern(const wit_ctx_t *c0, const char *dir, const cmp_extern_t 
     }
     for (uint32_t i = 0; i < x->type->nexports; i++) {
       const cmp_extern_t *e = &x->type->exports[i];
-      if (e->sort != CMP_SORT_FUNC) continue;
+      if (e->sort != CMP_SORT_FUNC || e->name[0] == '[') continue;  /* [..] are inside their resource */
       cmp_buf_puts(c.b, "    ");
       cmp_buf_put(c.b, e->name, e->name_len);
       cmp_buf_puts(c.b, ": ");

@@ -1,0 +1,35 @@
+;; An exported interface with a resource, its constructor, a method and a
+;; static function: names checked against types, WIT printed inline.
+(component
+  (core module $impl
+    (global $n (mut i32) (i32.const 0))
+    (func (export "count") (result i32) (global.get $n)))
+  (core instance $impl (instantiate $impl))
+  (type $r (resource (rep i32)))
+  (core func $new (canon resource.new $r))
+  (core func $rep (canon resource.rep $r))
+  (core module $user
+    (import "res" "new" (func $new (param i32) (result i32)))
+    (import "res" "rep" (func $rep (param i32) (result i32)))
+    (func (export "ctor") (param i32) (result i32) (call $new (local.get 0)))
+    (func (export "get") (param i32) (result i32) (local.get 0)))
+  (core instance $res (export "new" (func $new)) (export "rep" (func $rep)))
+  (core instance $user (instantiate $user (with "res" (instance $res))))
+  (type $own (own $r))
+  (type $borrow (borrow $r))
+  (func $ctor (param "v" u32) (result $own) (canon lift (core func $user "ctor")))
+  (func $get (param "self" $borrow) (result u32) (canon lift (core func $user "get")))
+  (func $count (result u32) (canon lift (core func $impl "count")))
+  (component $shim
+    (import "r" (type $R (sub resource)))
+    (import "ctor" (func $c (param "v" u32) (result (own $R))))
+    (import "get" (func $g (param "self" (borrow $R)) (result u32)))
+    (import "count" (func $n (result u32)))
+    (export $R2 "r" (type $R))
+    (export "[constructor]r" (func $c) (func (param "v" u32) (result (own $R2))))
+    (export "[method]r.get" (func $g) (func (param "self" (borrow $R2)) (result u32)))
+    (export "[static]r.count" (func $n))
+  )
+  (instance $api (instantiate $shim (with "r" (type $r)) (with "ctor" (func $ctor)) (with "get" (func $get)) (with "count" (func $count))))
+  (export "counter" (instance $api))
+)
