@@ -104,6 +104,9 @@ typedef enum eng_op {
   ENG_SHIFTOP_OPS(X)
 #undef X
 #undef Y
+  /* multiply-add by a constant: d a x k, d = a + x * k (k sign-extended) */
+  ENG_OP_I32_ADD_MUL,
+  ENG_OP_I64_ADD_MUL,
   /* loop back-edge `d = a + b; br_if (d cond c)`: d a b c off, where b and
   ** c are slots (S) or immediates (I): _SS _SI _IS _II */
 #define X(cond, ...) ENG_OP_ADDBR_##cond##_SS, ENG_OP_ADDBR_##cond##_SI, ENG_OP_ADDBR_##cond##_IS, ENG_OP_ADDBR_##cond##_II,

@@ -510,18 +510,29 @@ static bool take_add(cc *c, opword left, opword out[3]) {
 }
 
 /* For an i32 add/xor/or/and whose operand at position *b (or *a: they
-** commute) was just computed by a shift or rotate by a constant into a
-** temporary: takes the shift back, leaves the other operand in *a, and
-** returns the fused op with x and k in sx; else -1. */
-static int shift_kind(uint16_t op) {
-  switch (op) {
-  case ENG_OP_I32_SHL_IMM: return 0;
-  case ENG_OP_I32_SHR_U_IMM: return 1;
-  case ENG_OP_I32_SHR_S_IMM: return 2;
-  case ENG_OP_I32_ROTL_IMM: return 3;
-  case ENG_OP_I32_ROTR_IMM: return 4;
+** commute) was just computed into a temporary by a shift or rotate by a
+** constant (or, for i32/i64 add, a multiply by a constant): takes that
+** back, leaves the other operand in *a, and returns the fused op with x and
+** k in sx; else -1. */
+/* The fused form of binary op (whose operand was computed by producer, an
+** instruction with an immediate), or -1. */
+static int fused_form(eng_op op, uint16_t producer) {
+  static const eng_op bases[4][2] = {
+    {ENG_OP_I32_ADD, ENG_OP_I32_ADD_SHL}, {ENG_OP_I32_XOR, ENG_OP_I32_XOR_SHL},
+    {ENG_OP_I32_OR, ENG_OP_I32_OR_SHL}, {ENG_OP_I32_AND, ENG_OP_I32_AND_SHL}};
+  if (op == ENG_OP_I32_ADD && producer == ENG_OP_I32_MUL_IMM) return ENG_OP_I32_ADD_MUL;
+  if (op == ENG_OP_I64_ADD && producer == ENG_OP_I64_MUL_IMM) return ENG_OP_I64_ADD_MUL;
+  int sh;
+  switch (producer) {
+  case ENG_OP_I32_SHL_IMM: sh = 0; break;
+  case ENG_OP_I32_SHR_U_IMM: sh = 1; break;
+  case ENG_OP_I32_SHR_S_IMM: sh = 2; break;
+  case ENG_OP_I32_ROTL_IMM: sh = 3; break;
+  case ENG_OP_I32_ROTR_IMM: sh = 4; break;
   default: return -1;
   }
+  for (int i = 0; i < 4; i++) if (bases[i][0] == op) return (int)bases[i][1] + sh;
+  return -1;
 }
 
 /* Which operand (stack positions *a, *b) is the temporary t: the other one
@@ -536,21 +547,16 @@ static bool shift_operand(const cc *c, const uint32_t *a, const uint32_t *b, uin
 }
 
 static int take_shift(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]) {
-  static const eng_op bases[4][2] = {
-    {ENG_OP_I32_ADD, ENG_OP_I32_ADD_SHL}, {ENG_OP_I32_XOR, ENG_OP_I32_XOR_SHL},
-    {ENG_OP_I32_OR, ENG_OP_I32_OR_SHL}, {ENG_OP_I32_AND, ENG_OP_I32_AND_SHL}};
-  int base = -1;
-  for (int i = 0; i < 4; i++) if (bases[i][0] == op) base = (int)bases[i][1];
-  if (base < 0 || c->patch_end != c->len || c->hist[0].end != c->len) return -1;
-  int sh = shift_kind(c->hist[0].op);
+  if (c->patch_end != c->len || c->hist[0].end != c->len) return -1;
+  int fused = fused_form(op, c->hist[0].op);
   uint32_t s0 = c->hist[0].start;
-  if (sh < 0) {
+  if (fused < 0) {
     /* The shift may sit one instruction further back, with an unrelated
     ** instruction (typically the other operand) in between: hoist that one
     ** above the fused instruction. */
     uint32_t s1 = c->hist[1].start, e0 = c->hist[0].end;
-    sh = shift_kind(c->hist[1].op);
-    if (sh < 0 || c->hist[1].end != s0 || e0 - s0 > 16 || word_fix(c, s1 + HW) != 1 ||
+    fused = fused_form(op, c->hist[1].op);
+    if (fused < 0 || c->hist[1].end != s0 || e0 - s0 > 16 || word_fix(c, s1 + HW) != 1 ||
         word_fix(c, s0 + HW) != 1)
       return -1;
     uint32_t t = c->code[s1 + HW], d0 = c->code[s0 + HW];
@@ -574,7 +580,7 @@ static int take_shift(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]) 
     c->hist[1].end = UINT32_MAX;
     *a = other;
     *b = t;
-    return base + sh;
+    return fused;
   }
   uint32_t t = c->code[s0 + HW];
   if (word_fix(c, s0 + HW) != 1) return -1;
@@ -585,7 +591,7 @@ static int take_shift(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]) 
   rewind_to(c, s0);
   *a = other;
   *b = t;
-  return base + sh;
+  return fused;
 }
 
 /* If the address at stack position p was just computed by an i32.add (of

@@ -32,6 +32,7 @@ static const opdesc ops[ENG_OP__COUNT] = {
   ENG_SHIFTOP_OPS(X)
 #undef X
 #undef Y
+  {"I32_ADD_MUL", 4}, {"I64_ADD_MUL", 4},
 #define X(cond, ...) {"ADDBR_" #cond "_SS", 5}, {"ADDBR_" #cond "_SI", 5}, {"ADDBR_" #cond "_IS", 5}, {"ADDBR_" #cond "_II", 5},
   ENG_BRC_CONDS(X)
 #undef X

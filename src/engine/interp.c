@@ -201,6 +201,7 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
     ENG_SHIFTOP_OPS(X)
 #undef X
 #undef Y
+    H(I32_ADD_MUL) H(I64_ADD_MUL)
 #define X(cond, ...) H(ADDBR_##cond##_SS) H(ADDBR_##cond##_SI) H(ADDBR_##cond##_IS) H(ADDBR_##cond##_II)
     ENG_BRC_CONDS(X)
 #undef X
@@ -667,6 +668,15 @@ L_DATA_DROP:
   ENG_SHIFTOP_OPS(X)
 #undef X
 #undef Y
+
+L_I32_ADD_MUL:
+  SLOT(1) = (uint32_t)((uint32_t)SLOT(2) + (uint32_t)SLOT(3) * RI_u32(OPW(4)));
+  pc += ENG_HANDLER_WORDS + 4;
+  NEXT();
+L_I64_ADD_MUL:
+  SLOT(1) = SLOT(2) + SLOT(3) * RI_u64(OPW(4));
+  pc += ENG_HANDLER_WORDS + 4;
+  NEXT();
 
   /* loop counter step fused with the back-edge test: d a b c off */
 #define ADDBR(label, ct, op, RB, RC)                                    \
