@@ -73,11 +73,21 @@ static void put_anon(const wit_ctx_t *c, const cmp_type_t *t) {
   cmp_buf_puts(c->b, " }");
 }
 
+static void put_type_body(const wit_ctx_t *c, const cmp_type_t *t);
+
 static void put_type(const wit_ctx_t *c, const cmp_type_t *t) {
   const char *name;
   uint32_t len;
   if (cmp_is_prim(t->kind)) { cmp_buf_puts(c->b, prim_names[t->kind]); return; }
   if (type_name(c, t, &name, &len)) { cmp_buf_put(c->b, name, len); return; }
+  put_type_body(c, t);
+}
+
+/* The structure of t, without looking for a name of t itself. */
+static void put_type_body(const wit_ctx_t *c, const cmp_type_t *t) {
+  const char *name;
+  uint32_t len;
+  if (cmp_is_prim(t->kind)) { cmp_buf_puts(c->b, prim_names[t->kind]); return; }
   switch (t->kind) {
   case SHOAL_CT_LIST:
     if (t->fixed_len) {
@@ -213,17 +223,14 @@ static void put_typedef(const wit_ctx_t *c, const cmp_extern_t *x, const char *i
     else cmp_buf_puts(c->b, ";\n");
     return;
   }
-  default: {
-    /* an alias: print the structure without finding the type's own name */
-    wit_ctx_t c2 = *c;
+  default:
+    /* an alias: the structure, not the alias's own name */
     cmp_buf_puts(c->b, "type ");
     cmp_buf_put(c->b, x->name, x->name_len);
     cmp_buf_puts(c->b, " = ");
-    c2.inst = NULL;
-    put_type(&c2, t);
+    put_type_body(c, t);
     cmp_buf_puts(c->b, ";\n");
     return;
-  }
   }
   cmp_buf_printf(c->b, "%s ", kw);
   cmp_buf_put(c->b, x->name, x->name_len);
@@ -281,8 +288,36 @@ shoal_err_t shoal_component_wit(const shoal_component_t *comp, char **out, size_
   wit_ctx_t c = {.b = &b, .root = comp->root};
   const cmp_scope_t *r = comp->root;
   cmp_buf_puts(&b, "package root:component;\n\nworld root {\n");
+  /* type imports equal to a type of an imported interface: `use` lines */
+  bool *used = calloc(r->nimports + 1, sizeof *used);
+  if (!used) { free(b.p); return SHOAL_ERR_NOMEM; }
+  for (uint32_t i = 0; i < r->nimports; i++) {
+    const cmp_extern_t *inst = &r->imports[i];
+    if (inst->sort != CMP_SORT_INSTANCE) continue;
+    bool open = false;
+    for (uint32_t j = 0; j < r->nimports; j++) {
+      const cmp_extern_t *t = &r->imports[j];
+      if (t->sort != CMP_SORT_TYPE || used[j]) continue;
+      for (uint32_t k = 0; k < inst->type->nexports; k++) {
+        const cmp_extern_t *e = &inst->type->exports[k];
+        if (e->sort != CMP_SORT_TYPE || e->type != t->type) continue;
+        cmp_buf_puts(&b, open ? ", " : "  use ");
+        if (!open) { cmp_buf_put(&b, inst->name, inst->name_len); cmp_buf_puts(&b, ".{"); }
+        open = true;
+        used[j] = true;
+        cmp_buf_put(&b, e->name, e->name_len);
+        if (e->name_len != t->name_len || memcmp(e->name, t->name, t->name_len) != 0) {
+          cmp_buf_puts(&b, " as ");
+          cmp_buf_put(&b, t->name, t->name_len);
+        }
+        break;
+      }
+    }
+    if (open) cmp_buf_puts(&b, "};\n");
+  }
   for (uint32_t i = 0; i < r->nimports; i++)
-    if (r->imports[i].sort == CMP_SORT_TYPE) put_typedef(&c, &r->imports[i], "  ");
+    if (r->imports[i].sort == CMP_SORT_TYPE && !used[i]) put_typedef(&c, &r->imports[i], "  ");
+  free(used);
   for (uint32_t i = 0; i < r->nimports; i++)
     if (r->imports[i].sort != CMP_SORT_TYPE) put_extern(&c, "import", &r->imports[i]);
   if (r->nimports && r->nexports) cmp_buf_puts(&b, "\n");
