@@ -4,70 +4,7 @@
 */
 #include <stdlib.h>
 #include <string.h>
-#include "code.h"
-#include "reader.h"
-
-#define T_UNKNOWN 0
-#define NO_POS (-1)
-
-/* Where a value on the compile-time operand stack lives. local.get and
-** constants are deferred: the consumer reads the local's or constant's slot
-** directly, so they cost no instruction. A deferred value is copied to its
-** stack slot ("materialized") only when that slot must hold it: at control
-** flow joins, before the local is overwritten, or for call arguments. */
-enum { K_STACK, K_LOCAL, K_CONST };
-
-typedef struct cval {
-  uint8_t type, kind;
-  uint32_t v;               /* local index */
-  uint64_t bits;            /* constant value: its slot is made only if needed */
-} cval;
-
-typedef struct ctrl {
-  uint8_t op;               /* 0x02 block, 0x03 loop, 0x04 if, 0x05 else, 0 function */
-  bool unreachable;
-  bool dead;                /* opened in unreachable code: nothing is emitted in it */
-  uint32_t height;
-  uint32_t nparams, nresults;
-  const eng_valtype *params, *results;
-  uint32_t target;          /* loop: code position of its start */
-  uint32_t fixups;          /* forward branches to patch at end: list of positions + 1 */
-  uint32_t else_fixup;      /* if: position + 1 of the BR_UNLESS offset */
-} ctrl;
-
-typedef struct cc {
-  shoal_module_t *m;
-  eng_reader r;
-  shoal_diag_t *diag;
-  uint32_t fidx;
-  const eng_functype *ft;
-  const void *const *h;
-  int64_t at;               /* offset of the instruction being compiled */
-
-  eng_valtype *ltypes; uint32_t nlocals;
-  cval *vals; uint32_t nvals, cap_vals, max_height;
-  ctrl *ctrls; uint32_t nctrls, cap_ctrls;
-  uint32_t *code; uint32_t len, cap;
-  uint64_t *consts; uint32_t nconsts, cap_consts;
-  uint32_t *cfix; uint32_t ncfix, cap_cfix;   /* positions of constant operands */
-  uint32_t *sfix; uint32_t nsfix, cap_sfix;   /* positions of stack-slot operands */
-  bool live;
-  bool oom;
-  /* The last instruction wrote the top stack slot and nothing followed:
-  ** a local.set can retarget it (patch_dst) instead of copying. */
-  uint32_t patch_end, patch_dst;
-  /* The last two single-result instructions, for folding an address
-  ** computation into the load or store that uses it. */
-  struct { uint32_t start, end; uint16_t op; } hist[2];
-  /* Straight-line code at the function's start: declared locals still
-  ** hold the zero the call gave them, unless written (entry_written). */
-  bool entry;
-  uint8_t *entry_written;
-  /* The last instruction was an i32 compare: br_if/if can fuse with it. */
-  uint32_t cmp_start, cmp_end, cmp_nsfix, cmp_ncfix;
-  uint16_t cmp_code;        /* its wasm opcode */
-  bool cmp_imm;
-} cc;
+#include "compile.h"
 
 static const eng_valtype one_type[256] = {
   [SHOAL_I32] = SHOAL_I32, [SHOAL_I64] = SHOAL_I64, [SHOAL_F32] = SHOAL_F32,
@@ -108,12 +45,6 @@ static uint16_t swapped(uint32_t code) {
   }
 }
 
-/* The fused compare-and-branch condition of a comparison opcode: its
-** index in ENG_BRC_CONDS, or 10 + its index in ENG_BRC64_CONDS. */
-static uint32_t brc_cond(uint32_t code) {
-  static const uint8_t idx[10] = {0, 1, 2, 4, 6, 8, 7, 9, 3, 5};  /* 0x46..0x4f, 0x51..0x5a */
-  return code >= 0x51 ? 10 + idx[code - 0x51] : idx[code - 0x46];
-}
 
 typedef struct meminfo { uint16_t op; uint8_t type, log2, store; } meminfo;
 static const meminfo memtab[0x40] = {
@@ -134,7 +65,7 @@ static const char *tname(eng_valtype t) {
 #define INVALID(...) FAIL(SHOAL_ERR_INVALID, __VA_ARGS__)
 #define MALFORMED(...) FAIL(SHOAL_ERR_MALFORMED, __VA_ARGS__)
 
-static bool grow(void **p, uint32_t *cap, size_t elsize, uint32_t need) {
+bool eng_cc_grow(void **p, uint32_t *cap, size_t elsize, uint32_t need) {
   if (need <= *cap) return true;
   uint64_t ncap = *cap ? (uint64_t)*cap * 2 : 16;
   while (ncap < need) ncap *= 2;
@@ -149,21 +80,19 @@ static bool grow(void **p, uint32_t *cap, size_t elsize, uint32_t need) {
 /* {=====================================================================
 ** Emission. Every emitter is a no-op in unreachable code.
 ** ===================================================================== */
-static void emit(cc *c, uint32_t w) {
+void eng_cc_emit(cc *c, uint32_t w) {
   if (!c->live) return;
-  if (c->len == c->cap && !grow((void **)&c->code, &c->cap, sizeof *c->code, c->len + 1)) {
+  if (c->len == c->cap && !eng_cc_grow((void **)&c->code, &c->cap, sizeof *c->code, c->len + 1)) {
     c->oom = true;
     return;
   }
   c->code[c->len++] = w;
 }
 
-#define HW ENG_HANDLER_WORDS
-
-static void emit_op(cc *c, eng_op op) {
+void eng_cc_emit_op(cc *c, eng_op op) {
   uint64_t a = (uint64_t)(uintptr_t)c->h[op];
-  emit(c, (uint32_t)a);
-  emit(c, (uint32_t)(a >> 32));
+  eng_cc_emit(c, (uint32_t)a);
+  eng_cc_emit(c, (uint32_t)(a >> 32));
 }
 
 /* Stack slots are emitted as their position and relocated at the end,
@@ -172,12 +101,12 @@ static uint32_t nat(const cc *c, uint32_t pos) { (void)c; return pos; }
 
 static void emit_nat(cc *c, uint32_t pos) {
   if (!c->live) return;
-  if (c->nsfix == c->cap_sfix && !grow((void **)&c->sfix, &c->cap_sfix, sizeof *c->sfix, c->nsfix + 1)) {
+  if (c->nsfix == c->cap_sfix && !eng_cc_grow((void **)&c->sfix, &c->cap_sfix, sizeof *c->sfix, c->nsfix + 1)) {
     c->oom = true;
     return;
   }
   c->sfix[c->nsfix++] = c->len;
-  emit(c, pos);
+  eng_cc_emit(c, pos);
 }
 
 static uint32_t intern_const(cc *c, uint64_t bits);
@@ -188,15 +117,15 @@ static void emit_opnd(cc *c, uint32_t pos) {
   const cval *v = &c->vals[pos];
   switch (v->kind) {
   case K_STACK: emit_nat(c, pos); break;
-  case K_LOCAL: emit(c, v->v); break;
+  case K_LOCAL: eng_cc_emit(c, v->v); break;
   default: {
     uint32_t k = intern_const(c, v->bits);
-    if (c->ncfix == c->cap_cfix && !grow((void **)&c->cfix, &c->cap_cfix, sizeof *c->cfix, c->ncfix + 1)) {
+    if (c->ncfix == c->cap_cfix && !eng_cc_grow((void **)&c->cfix, &c->cap_cfix, sizeof *c->cfix, c->ncfix + 1)) {
       c->oom = true;
       return;
     }
     c->cfix[c->ncfix++] = c->len;
-    emit(c, k);
+    eng_cc_emit(c, k);
     break;
   }
   }
@@ -218,7 +147,7 @@ static void materialize(cc *c, uint32_t pos) {
   if (!c->live) return;
   cval *v = &c->vals[pos];
   if (v->kind == K_STACK) return;
-  emit_op(c, ENG_OP_MOV);
+  eng_cc_emit_op(c, ENG_OP_MOV);
   emit_nat(c, (pos));
   emit_opnd(c, pos);
   v->kind = K_STACK;
@@ -232,7 +161,7 @@ static uint32_t intern_const(cc *c, uint64_t bits) {
   uint32_t lim = c->nconsts < 256 ? c->nconsts : 256;
   for (uint32_t i = 0; i < lim; i++)
     if (c->consts[i] == bits) return i;
-  if (!grow((void **)&c->consts, &c->cap_consts, sizeof *c->consts, c->nconsts + 1)) {
+  if (!eng_cc_grow((void **)&c->consts, &c->cap_consts, sizeof *c->consts, c->nconsts + 1)) {
     c->oom = true;
     return 0;
   }
@@ -244,7 +173,7 @@ static uint32_t intern_const(cc *c, uint64_t bits) {
 static void emit_fwd(cc *c, ctrl *L) {
   if (!c->live) return;
   uint32_t pos = c->len;
-  emit(c, L->fixups);
+  eng_cc_emit(c, L->fixups);
   L->fixups = pos + 1;
 }
 
@@ -261,7 +190,7 @@ static void resolve_fixups(cc *c, uint32_t list, uint32_t target) {
 ** The operand and control stacks (validation)
 ** ===================================================================== */
 static uint32_t push(cc *c, eng_valtype t) {
-  if (c->nvals == c->cap_vals && !grow((void **)&c->vals, &c->cap_vals, sizeof *c->vals, c->nvals + 1)) {
+  if (c->nvals == c->cap_vals && !eng_cc_grow((void **)&c->vals, &c->cap_vals, sizeof *c->vals, c->nvals + 1)) {
     c->oom = true;
     return 0;
   }
@@ -339,7 +268,7 @@ static void set_live(cc *c) {
 
 static ctrl *push_ctrl(cc *c, uint8_t op, const eng_valtype *params, uint32_t np,
                        const eng_valtype *results, uint32_t nr) {
-  if (c->nctrls == c->cap_ctrls && !grow((void **)&c->ctrls, &c->cap_ctrls, sizeof *c->ctrls, c->nctrls + 1)) {
+  if (c->nctrls == c->cap_ctrls && !eng_cc_grow((void **)&c->ctrls, &c->cap_ctrls, sizeof *c->ctrls, c->nctrls + 1)) {
     c->oom = true;
     return NULL;
   }
@@ -367,7 +296,7 @@ static void branch_moves(cc *c, const ctrl *L, uint32_t arity) {
   for (uint32_t i = 0; i < arity; i++) {
     uint32_t src = from + i, dst = L->height + i;
     if (c->vals[src].kind == K_STACK && src == dst) continue;
-    emit_op(c, ENG_OP_MOV);
+    eng_cc_emit_op(c, ENG_OP_MOV);
     emit_nat(c, (dst));
     emit_opnd(c, src);
   }
@@ -378,14 +307,14 @@ static void emit_return(cc *c) {
   uint32_t nr = c->ctrls[0].nresults;
   if (!c->live) return;
   if (nr == 1) {
-    emit_op(c, ENG_OP_RETURN1);
+    eng_cc_emit_op(c, ENG_OP_RETURN1);
     emit_opnd(c, c->nvals - 1);
   } else if (nr == 0) {
-    emit_op(c, ENG_OP_RETURN0);
+    eng_cc_emit_op(c, ENG_OP_RETURN0);
   } else {
     for (uint32_t i = 0; i < nr; i++) materialize(c, c->nvals - nr + i);
-    emit_op(c, ENG_OP_RETURNN);
-    emit(c, nr);
+    eng_cc_emit_op(c, ENG_OP_RETURNN);
+    eng_cc_emit(c, nr);
     emit_nat(c, c->nvals - nr);
   }
 }
@@ -393,10 +322,10 @@ static void emit_return(cc *c) {
 /* Emits an unconditional jump to label L (after moves). */
 static void emit_jump(cc *c, ctrl *L) {
   if (L->op == 0x03) {
-    emit_op(c, ENG_OP_BR_BACK);
-    emit(c, (uint32_t)((int32_t)L->target - (int32_t)c->len));
+    eng_cc_emit_op(c, ENG_OP_BR_BACK);
+    eng_cc_emit(c, (uint32_t)((int32_t)L->target - (int32_t)c->len));
   } else {
-    emit_op(c, ENG_OP_BR);
+    eng_cc_emit_op(c, ENG_OP_BR);
     emit_fwd(c, L);
   }
 }
@@ -405,223 +334,6 @@ static bool moves_needed(const cc *c, const ctrl *L, uint32_t arity) {
   uint32_t from = c->nvals - arity;
   if (from != L->height) return arity > 0;
   return false;
-}
-/* }===================================================================== */
-
-/* {=====================================================================
-** Compare-and-branch fusion
-** ===================================================================== */
-typedef struct opword { uint32_t w; uint8_t fix; } opword;   /* fix: 0, 1 stack, 2 const */
-
-/* If the value at position p is the result of the i32 comparison just
-** emitted, takes that instruction back out and returns its opcode and
-** operand words, so a branch can test the comparison itself. */
-static bool take_cmp(cc *c, uint32_t p, uint32_t *code, opword ops[2], bool *imm) {
-  if (!c->live || c->cmp_end != c->len || c->vals[p].kind != K_STACK ||
-      c->code[c->cmp_start + HW] != p)
-    return false;
-  uint32_t n = c->cmp_code == 0x45 ? 1 : 2;
-  for (uint32_t i = 0; i < n; i++) {
-    uint32_t q = c->cmp_start + HW + 1 + i;
-    ops[i].w = c->code[q];
-    ops[i].fix = 0;
-    for (uint32_t k = c->cmp_nsfix; k < c->nsfix; k++) if (c->sfix[k] == q) ops[i].fix = 1;
-    for (uint32_t k = c->cmp_ncfix; k < c->ncfix; k++) if (c->cfix[k] == q) ops[i].fix = 2;
-  }
-  *code = c->cmp_code;
-  *imm = c->cmp_imm;
-  c->len = c->cmp_start;
-  c->nsfix = c->cmp_nsfix;
-  c->ncfix = c->cmp_ncfix;
-  c->cmp_end = c->patch_end = UINT32_MAX;
-  return true;
-}
-
-static void emit_opword(cc *c, opword o) {
-  if (!c->live) return;
-  uint32_t **list = o.fix == 1 ? &c->sfix : &c->cfix;
-  uint32_t *n = o.fix == 1 ? &c->nsfix : &c->ncfix;
-  uint32_t *cap = o.fix == 1 ? &c->cap_sfix : &c->cap_cfix;
-  if (o.fix) {
-    if (*n == *cap && !grow((void **)list, cap, sizeof **list, *n + 1)) {
-      c->oom = true;
-      return;
-    }
-    (*list)[(*n)++] = c->len;
-  }
-  emit(c, o.w);
-}
-
-/* Emits a branch taken when the comparison (negated if neg) holds; back
-** marks a loop back-edge. Returns the position of the offset word. */
-static uint32_t emit_fused(cc *c, uint32_t code, const opword ops[2], bool imm, bool neg, bool back) {
-  if (code == 0x45) {                  /* eqz: branch on zero */
-    emit_op(c, neg ? (back ? ENG_OP_BR_IF_BACK : ENG_OP_BR_IF) : (back ? ENG_OP_BR_UNLESS_BACK : ENG_OP_BR_UNLESS));
-    emit_opword(c, ops[0]);
-  } else {
-    uint32_t cond = brc_cond(code) ^ (neg ? 1u : 0u);   /* pairs stay within their table */
-    emit_op(c, (eng_op)(ENG_OP_BRC_EQ + 4 * cond + (imm ? 1 : 0) + (back ? 2 : 0)));
-    emit_opword(c, ops[0]);
-    emit_opword(c, ops[1]);
-  }
-  return c->len;
-}
-/* }===================================================================== */
-
-/* {=====================================================================
-** Address folding: `a + b`, `a + imm` or `a + (x << k)` computed just
-** before a load or store into a temporary is folded into it.
-** ===================================================================== */
-
-/* 0 none, 1 stack slot, 2 constant slot: how the word at q is relocated. */
-static uint8_t word_fix(const cc *c, uint32_t q) {
-  for (uint32_t k = c->nsfix; k-- > 0 && (c->sfix[k] >= q || c->sfix[k] == UINT32_MAX);)
-    if (c->sfix[k] == q) return 1;
-  for (uint32_t k = c->ncfix; k-- > 0 && c->cfix[k] >= q;)
-    if (c->cfix[k] == q) return 2;
-  return 0;
-}
-
-/* Drops the code from position at on, with its pending relocations. */
-static void rewind_to(cc *c, uint32_t at) {
-  while (c->nsfix && (c->sfix[c->nsfix - 1] >= at && c->sfix[c->nsfix - 1] != UINT32_MAX)) c->nsfix--;
-  while (c->nsfix && c->sfix[c->nsfix - 1] == UINT32_MAX) c->nsfix--;
-  while (c->ncfix && c->cfix[c->ncfix - 1] >= at) c->ncfix--;
-  c->len = at;
-  c->patch_end = c->cmp_end = UINT32_MAX;
-}
-
-/* After take_cmp: if the instruction before the comparison was an i32 add
-** whose destination is the comparison's left operand, takes it back too
-** and returns its destination, a and b words in out[0..3) (out[2].fix is
-** 3 when b is an immediate). */
-static bool take_add(cc *c, opword left, opword out[3]) {
-  uint32_t s1 = c->hist[1].start;
-  if (c->hist[1].end != c->len) return false;
-  uint16_t op = c->hist[1].op;
-  if (op != ENG_OP_I32_ADD && op != ENG_OP_I32_ADD_IMM) return false;
-  opword d = {c->code[s1 + HW], word_fix(c, s1 + HW)};
-  if (d.w != left.w || d.fix != left.fix || d.fix == 2) return false;
-  out[0] = d;
-  out[1] = (opword){c->code[s1 + HW + 1], word_fix(c, s1 + HW + 1)};
-  out[2] = op == ENG_OP_I32_ADD_IMM ? (opword){c->code[s1 + HW + 2], 3} : (opword){c->code[s1 + HW + 2], word_fix(c, s1 + HW + 2)};
-  rewind_to(c, s1);
-  return true;
-}
-
-/* For an i32 add/xor/or/and whose operand at position *b (or *a: they
-** commute) was just computed into a temporary by a shift or rotate by a
-** constant (or, for i32/i64 add, a multiply by a constant): takes that
-** back, leaves the other operand in *a, and returns the fused op with x and
-** k in sx; else -1. */
-/* The fused form of binary op (whose operand was computed by producer, an
-** instruction with an immediate), or -1. */
-static int fused_form(eng_op op, uint16_t producer) {
-  static const eng_op bases[4][2] = {
-    {ENG_OP_I32_ADD, ENG_OP_I32_ADD_SHL}, {ENG_OP_I32_XOR, ENG_OP_I32_XOR_SHL},
-    {ENG_OP_I32_OR, ENG_OP_I32_OR_SHL}, {ENG_OP_I32_AND, ENG_OP_I32_AND_SHL}};
-  if (op == ENG_OP_I32_ADD && producer == ENG_OP_I32_MUL_IMM) return ENG_OP_I32_ADD_MUL;
-  if (op == ENG_OP_I64_ADD && producer == ENG_OP_I64_MUL_IMM) return ENG_OP_I64_ADD_MUL;
-  int sh;
-  switch (producer) {
-  case ENG_OP_I32_SHL_IMM: sh = 0; break;
-  case ENG_OP_I32_SHR_U_IMM: sh = 1; break;
-  case ENG_OP_I32_SHR_S_IMM: sh = 2; break;
-  case ENG_OP_I32_ROTL_IMM: sh = 3; break;
-  case ENG_OP_I32_ROTR_IMM: sh = 4; break;
-  default: return -1;
-  }
-  for (int i = 0; i < 4; i++) if (bases[i][0] == op) return (int)bases[i][1] + sh;
-  return -1;
-}
-
-/* Which operand (stack positions *a, *b) is the temporary t: the other one
-** goes to *other. */
-static bool shift_operand(const cc *c, const uint32_t *a, const uint32_t *b, uint32_t t,
-                          uint32_t *other) {
-  bool at = c->vals[*a].kind == K_STACK && *a == t, bt = c->vals[*b].kind == K_STACK && *b == t;
-  if (bt && !at) *other = *a;
-  else if (at && !bt) *other = *b;
-  else return false;
-  return true;
-}
-
-static int take_shift(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]) {
-  if (c->patch_end != c->len || c->hist[0].end != c->len) return -1;
-  int fused = fused_form(op, c->hist[0].op);
-  uint32_t s0 = c->hist[0].start;
-  if (fused < 0) {
-    /* The shift may sit one instruction further back, with an unrelated
-    ** instruction (typically the other operand) in between: hoist that one
-    ** above the fused instruction. */
-    uint32_t s1 = c->hist[1].start, e0 = c->hist[0].end;
-    fused = fused_form(op, c->hist[1].op);
-    if (fused < 0 || c->hist[1].end != s0 || e0 - s0 > 16 || word_fix(c, s1 + HW) != 1 ||
-        word_fix(c, s0 + HW) != 1)
-      return -1;
-    uint32_t t = c->code[s1 + HW], d0 = c->code[s0 + HW];
-    if (d0 == t || (word_fix(c, s1 + HW + 1) == 1 && c->code[s1 + HW + 1] == d0)) return -1;
-    opword buf[16];
-    for (uint32_t q = s0; q < e0; q++) {
-      buf[q - s0] = (opword){c->code[q], q < s0 + HW ? 0 : word_fix(c, q)};
-      if (q > s0 + HW && buf[q - s0].fix == 1 && buf[q - s0].w == t) return -1;
-    }
-    uint32_t other;
-    if (!shift_operand(c, a, b, t, &other)) return -1;
-    sx[0] = (opword){c->code[s1 + HW + 1], word_fix(c, s1 + HW + 1)};
-    sx[1] = (opword){c->code[s1 + HW + 2], 0};
-    uint16_t op0 = c->hist[0].op;
-    rewind_to(c, s1);
-    for (uint32_t i = 0; i < e0 - s0; i++) emit_opword(c, buf[i]);
-    c->hist[0] = c->hist[1];
-    c->hist[0].start = s1;
-    c->hist[0].end = c->len;
-    c->hist[0].op = op0;
-    c->hist[1].end = UINT32_MAX;
-    *a = other;
-    *b = t;
-    return fused;
-  }
-  uint32_t t = c->code[s0 + HW];
-  if (word_fix(c, s0 + HW) != 1) return -1;
-  uint32_t other;
-  if (!shift_operand(c, a, b, t, &other)) return -1;
-  sx[0] = (opword){c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)};
-  sx[1] = (opword){c->code[s0 + HW + 2], 0};
-  rewind_to(c, s0);
-  *a = other;
-  *b = t;
-  return fused;
-}
-
-/* If the address at stack position p was just computed by an i32.add (of
-** a constant, of two values, or of a shifted index: I32_ADD_SHL), takes
-** that code back and returns the folded form (1 _AI, 2 _AA, 3 _SX) with its
-** operand words; else 0. */
-static uint32_t take_addr(cc *c, uint32_t p, opword ops[3]) {
-  if (!c->live || c->vals[p].kind != K_STACK || c->patch_end != c->len) return 0;
-  uint32_t s0 = c->hist[0].start;
-  if (c->hist[0].end != c->len || c->code[s0 + HW] != p || word_fix(c, s0 + HW) != 1) return 0;
-  uint16_t op = c->hist[0].op;
-  if (op == ENG_OP_I32_ADD_IMM) {
-    ops[0] = (opword){c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)};
-    ops[1] = (opword){c->code[s0 + HW + 2], 0};
-    rewind_to(c, s0);
-    return 1;
-  }
-  if (op == ENG_OP_I32_ADD_SHL) {       /* a + (x << k), already fused */
-    ops[0] = (opword){c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)};
-    ops[1] = (opword){c->code[s0 + HW + 2], word_fix(c, s0 + HW + 2)};
-    ops[2] = (opword){c->code[s0 + HW + 3], 0};
-    rewind_to(c, s0);
-    return 3;
-  }
-  if (op != ENG_OP_I32_ADD) return 0;
-  opword a = {c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)}, b = {c->code[s0 + HW + 2], word_fix(c, s0 + HW + 2)};
-  ops[0] = a;
-  ops[1] = b;
-  rewind_to(c, s0);
-  return 2;
 }
 /* }===================================================================== */
 
@@ -707,7 +419,7 @@ fail:
 
 /* Emits op followed by the operands at positions pos[0..n). */
 static void emit_with(cc *c, eng_op op, const int64_t *pos, uint32_t n) {
-  emit_op(c, op);
+  eng_cc_emit_op(c, op);
   for (uint32_t i = 0; i < n; i++) emit_opnd(c, (uint32_t)pos[i]);
 }
 
@@ -745,8 +457,8 @@ static void set_local(cc *c, uint32_t x, uint32_t pos) {
     for (uint32_t i = 0; i < pos; i++)
       if (c->vals[i].kind == K_LOCAL && c->vals[i].v == x) materialize(c, i);
   if (c->vals[pos].kind == K_LOCAL && c->vals[pos].v == x) return;
-  emit_op(c, ENG_OP_MOV);
-  emit(c, x);
+  eng_cc_emit_op(c, ENG_OP_MOV);
+  eng_cc_emit(c, x);
   emit_opnd(c, pos);
 }
 
@@ -812,25 +524,25 @@ static shoal_err_t compile_expr(cc *c) {
           }
           eng_op eop = (eng_op)(imm ? ni->imm_op : ni->op);
           opword sx[2];
-          int shf = imm ? -1 : take_shift(c, eop, &a, &b, sx);
+          int shf = imm ? -1 : eng_fuse_take_op(c, eop, &a, &b, sx);
           if (shf >= 0) {
             /* d = a OP (x SH k) */
             eop = (eng_op)shf;
-            emit_op(c, eop);
+            eng_cc_emit_op(c, eop);
             uint32_t dpos2 = c->len;
             emit_nat(c, at);
             emit_opnd(c, a);
-            emit_opword(c, sx[0]);
-            emit_opword(c, sx[1]);
+            eng_cc_emit_word(c, sx[0]);
+            eng_cc_emit_word(c, sx[1]);
             push(c, ni->out);
             patchable(c, dpos2, eop);
             continue;
           }
-          emit_op(c, eop);
+          eng_cc_emit_op(c, eop);
           uint32_t dpos = c->len;
           emit_nat(c, (at));
           emit_opnd(c, a);
-          if (imm) emit(c, (uint32_t)c->vals[b].bits);
+          if (imm) eng_cc_emit(c, (uint32_t)c->vals[b].bits);
           else if (ni->binary) emit_opnd(c, b);
           push(c, ni->out);
           patchable(c, dpos, eop);
@@ -857,22 +569,22 @@ static shoal_err_t compile_expr(cc *c) {
         eng_valtype ts[2] = {SHOAL_I32, mi->type};
         TRY(pop_n(c, ts, 2, p));
         /* the value must not come from the code being folded away */
-        uint32_t form = !c->live || c->vals[p[1]].kind == K_STACK ? 0 : take_addr(c, (uint32_t)p[0], ops);
-        emit_op(c, (eng_op)(mi->op + form));
+        uint32_t form = !c->live || c->vals[p[1]].kind == K_STACK ? 0 : eng_fuse_take_addr(c, (uint32_t)p[0], ops);
+        eng_cc_emit_op(c, (eng_op)(mi->op + form));
         if (form == 0) emit_opnd(c, (uint32_t)p[0]);
-        for (uint32_t i = 0; i < (form == 3 ? 3u : form ? 2u : 0u); i++) emit_opword(c, ops[i]);
+        for (uint32_t i = 0; i < (form == 3 ? 3u : form ? 2u : 0u); i++) eng_cc_emit_word(c, ops[i]);
         emit_opnd(c, (uint32_t)p[1]);
-        emit(c, off);
+        eng_cc_emit(c, off);
       } else {
         TRY(pop(c, SHOAL_I32, &p[0], &got));
         uint32_t at = c->nvals;
-        uint32_t form = take_addr(c, (uint32_t)p[0], ops);
-        emit_op(c, (eng_op)(mi->op + form));
+        uint32_t form = eng_fuse_take_addr(c, (uint32_t)p[0], ops);
+        eng_cc_emit_op(c, (eng_op)(mi->op + form));
         uint32_t dpos = c->len;
         emit_nat(c, (at));
         if (form == 0) emit_opnd(c, (uint32_t)p[0]);
-        for (uint32_t i = 0; i < (form == 3 ? 3u : form ? 2u : 0u); i++) emit_opword(c, ops[i]);
-        emit(c, off);
+        for (uint32_t i = 0; i < (form == 3 ? 3u : form ? 2u : 0u); i++) eng_cc_emit_word(c, ops[i]);
+        eng_cc_emit(c, off);
         push(c, mi->type);
         patchable(c, dpos, (eng_op)(mi->op + form));
       }
@@ -881,7 +593,7 @@ static shoal_err_t compile_expr(cc *c) {
 
     switch (code) {
     case 0x00: /* unreachable */
-      emit_op(c, ENG_OP_UNREACHABLE);
+      eng_cc_emit_op(c, ENG_OP_UNREACHABLE);
       set_unreachable(c);
       break;
     case 0x01: /* nop */
@@ -908,17 +620,17 @@ static shoal_err_t compile_expr(cc *c) {
       uint32_t ccode = 0;
       opword ops[2];
       bool imm = false;
-      bool fused = c->live && take_cmp(c, (uint32_t)p[0], &ccode, ops, &imm);
+      bool fused = c->live && eng_fuse_take_cmp(c, (uint32_t)p[0], &ccode, ops, &imm);
       materialize_all(c);
       uint32_t fix = 0;
       if (fused) {
-        fix = emit_fused(c, ccode, ops, imm, true, false) + 1;
-        emit(c, 0);
+        fix = eng_fuse_emit_branch(c, ccode, ops, imm, true, false) + 1;
+        eng_cc_emit(c, 0);
       } else if (c->live) {
-        emit_op(c, ENG_OP_BR_UNLESS);
+        eng_cc_emit_op(c, ENG_OP_BR_UNLESS);
         emit_opnd(c, (uint32_t)p[0]);
         fix = c->len + 1;
-        emit(c, 0);
+        eng_cc_emit(c, 0);
       }
       TRY(pop_vals(c, ps, np));
       ctrl *f = push_ctrl(c, 0x04, ps, np, rs, nr);
@@ -933,7 +645,7 @@ static shoal_err_t compile_expr(cc *c) {
       c->nvals += f->nresults;       /* they are still in their slots */
       for (uint32_t i = 0; i < f->nresults; i++) materialize(c, f->height + i);
       if (c->live) {
-        emit_op(c, ENG_OP_BR);
+        eng_cc_emit_op(c, ENG_OP_BR);
         emit_fwd(c, f);
       }
       f->op = 0x05;
@@ -998,10 +710,10 @@ static shoal_err_t compile_expr(cc *c) {
       if (!c->live) break;
       if (L == c->ctrls || moves_needed(c, L, arity)) {
         /* skip over the moves when not taken */
-        emit_op(c, ENG_OP_BR_UNLESS);
+        eng_cc_emit_op(c, ENG_OP_BR_UNLESS);
         emit_opnd(c, (uint32_t)p[0]);
         uint32_t skip = c->len;
-        emit(c, 0);
+        eng_cc_emit(c, 0);
         if (L == c->ctrls) {
           emit_return(c);
         } else {
@@ -1013,29 +725,29 @@ static shoal_err_t compile_expr(cc *c) {
         uint32_t ccode = 0;
         opword ops[5];
         bool imm = false;
-        bool fused = take_cmp(c, (uint32_t)p[0], &ccode, ops, &imm);
+        bool fused = eng_fuse_take_cmp(c, (uint32_t)p[0], &ccode, ops, &imm);
         for (uint32_t i = 0; i < arity; i++) materialize(c, c->nvals - arity + i);
-        if (fused && L->op == 0x03 && ccode >= 0x46 && ccode <= 0x4f && take_add(c, ops[0], ops + 2)) {
+        if (fused && L->op == 0x03 && ccode >= 0x46 && ccode <= 0x4f && eng_fuse_take_add(c, ops[0], ops + 2)) {
           /* d = a + b; br_if (d cond c) back to the loop */
-          uint32_t cond = brc_cond(ccode);
+          uint32_t cond = eng_fuse_brc_cond(ccode);
           bool bimm = ops[4].fix == 3;
           if (bimm) ops[4].fix = 0;
-          emit_op(c, (eng_op)(ENG_OP_ADDBR_EQ_SS + 4 * cond + (bimm ? 2 : 0) + (imm ? 1 : 0)));
-          emit_opword(c, ops[2]);
-          emit_opword(c, ops[3]);
-          emit_opword(c, ops[4]);
-          emit_opword(c, ops[1]);
-          emit(c, (uint32_t)((int32_t)L->target - (int32_t)c->len));
+          eng_cc_emit_op(c, (eng_op)(ENG_OP_ADDBR_EQ_SS + 4 * cond + (bimm ? 2 : 0) + (imm ? 1 : 0)));
+          eng_cc_emit_word(c, ops[2]);
+          eng_cc_emit_word(c, ops[3]);
+          eng_cc_emit_word(c, ops[4]);
+          eng_cc_emit_word(c, ops[1]);
+          eng_cc_emit(c, (uint32_t)((int32_t)L->target - (int32_t)c->len));
         } else if (fused) {
-          emit_fused(c, ccode, ops, imm, false, L->op == 0x03);
-          if (L->op == 0x03) emit(c, (uint32_t)((int32_t)L->target - (int32_t)c->len));
+          eng_fuse_emit_branch(c, ccode, ops, imm, false, L->op == 0x03);
+          if (L->op == 0x03) eng_cc_emit(c, (uint32_t)((int32_t)L->target - (int32_t)c->len));
           else emit_fwd(c, L);
         } else if (L->op == 0x03) {
-          emit_op(c, ENG_OP_BR_IF_BACK);
+          eng_cc_emit_op(c, ENG_OP_BR_IF_BACK);
           emit_opnd(c, (uint32_t)p[0]);
-          emit(c, (uint32_t)((int32_t)L->target - (int32_t)c->len));
+          eng_cc_emit(c, (uint32_t)((int32_t)L->target - (int32_t)c->len));
         } else {
-          emit_op(c, ENG_OP_BR_IF);
+          eng_cc_emit_op(c, ENG_OP_BR_IF);
           emit_opnd(c, (uint32_t)p[0]);
           emit_fwd(c, L);
         }
@@ -1071,11 +783,11 @@ static shoal_err_t compile_expr(cc *c) {
       if (err) { free(depths); goto fail; }
       if (c->live) {
         for (uint32_t i = 0; i < arity; i++) materialize(c, c->nvals - arity + i);
-        emit_op(c, ENG_OP_BR_TABLE);
+        eng_cc_emit_op(c, ENG_OP_BR_TABLE);
         emit_opnd(c, (uint32_t)p[0]);
-        emit(c, n);
+        eng_cc_emit(c, n);
         uint32_t tab = c->len;
-        for (uint32_t i = 0; i <= n; i++) emit(c, 0);
+        for (uint32_t i = 0; i <= n; i++) eng_cc_emit(c, 0);
         for (uint32_t i = 0; i <= n && c->live; i++) {
           ctrl *L = &c->ctrls[c->nctrls - 1 - depths[i]];
           if (moves || L->op == 0x03) {
@@ -1113,8 +825,8 @@ static shoal_err_t compile_expr(cc *c) {
         for (uint32_t i = c->nvals - ft->nparams; i < c->nvals; i++) materialize(c, i);
       uint32_t base = c->nvals >= ft->nparams ? c->nvals - ft->nparams : 0;
       TRY(do_call(c, ft));
-      emit_op(c, ENG_OP_CALL);
-      emit(c, fi);
+      eng_cc_emit_op(c, ENG_OP_CALL);
+      eng_cc_emit(c, fi);
       emit_nat(c, (base));
       c->patch_end = UINT32_MAX;
       break;
@@ -1132,9 +844,9 @@ static shoal_err_t compile_expr(cc *c) {
         for (uint32_t i = c->nvals - ft->nparams; i < c->nvals; i++) materialize(c, i);
       uint32_t base = c->nvals >= ft->nparams ? c->nvals - ft->nparams : 0;
       /* The index is read before the callee's frame covers its slot. */
-      emit_op(c, ENG_OP_CALL_INDIRECT);
-      emit(c, ti);
-      emit(c, tbl);
+      eng_cc_emit_op(c, ENG_OP_CALL_INDIRECT);
+      eng_cc_emit(c, ti);
+      eng_cc_emit(c, tbl);
       emit_opnd(c, (uint32_t)p[0]);
       emit_nat(c, (base));
       TRY(do_call(c, ft));
@@ -1175,7 +887,7 @@ static shoal_err_t compile_expr(cc *c) {
       }
       uint32_t at = c->nvals;
       if (c->live) {
-        emit_op(c, ENG_OP_SELECT);
+        eng_cc_emit_op(c, ENG_OP_SELECT);
         uint32_t dpos = c->len;
         emit_nat(c, (at));
         emit_opnd(c, (uint32_t)p[0]);
@@ -1213,10 +925,10 @@ static shoal_err_t compile_expr(cc *c) {
       TRY(eng_rd_u32(&c->r, &g));
       if (g >= m->nglobals) INVALID("unknown global %u", g);
       uint32_t at = c->nvals;
-      emit_op(c, ENG_OP_GLOBAL_GET);
+      eng_cc_emit_op(c, ENG_OP_GLOBAL_GET);
       uint32_t dpos = c->len;
       emit_nat(c, (at));
-      emit(c, g);
+      eng_cc_emit(c, g);
       push(c, m->globals[g].type.type);
       patchable(c, dpos, ENG_OP_GLOBAL_GET);
       break;
@@ -1227,8 +939,8 @@ static shoal_err_t compile_expr(cc *c) {
       if (g >= m->nglobals) INVALID("unknown global %u", g);
       if (!m->globals[g].type.mut) INVALID("global is immutable");
       TRY(pop(c, m->globals[g].type.type, &p[0], &got));
-      emit_op(c, ENG_OP_GLOBAL_SET);
-      emit(c, g);
+      eng_cc_emit_op(c, ENG_OP_GLOBAL_SET);
+      eng_cc_emit(c, g);
       emit_opnd(c, (uint32_t)p[0]);
       break;
     }
@@ -1240,16 +952,16 @@ static shoal_err_t compile_expr(cc *c) {
       if (opc == 0x25) {
         TRY(pop(c, SHOAL_I32, &p[0], &got));
         uint32_t at = c->nvals;
-        emit_op(c, ENG_OP_TABLE_GET);
+        eng_cc_emit_op(c, ENG_OP_TABLE_GET);
         emit_nat(c, (at));
-        emit(c, t);
+        eng_cc_emit(c, t);
         emit_opnd(c, (uint32_t)p[0]);
         push(c, et);
       } else {
         eng_valtype ts[2] = {SHOAL_I32, et};
         TRY(pop_n(c, ts, 2, p));
-        emit_op(c, ENG_OP_TABLE_SET);
-        emit(c, t);
+        eng_cc_emit_op(c, ENG_OP_TABLE_SET);
+        eng_cc_emit(c, t);
         emit_opnd(c, (uint32_t)p[0]);
         emit_opnd(c, (uint32_t)p[1]);
       }
@@ -1260,12 +972,12 @@ static shoal_err_t compile_expr(cc *c) {
       TRY(need_mem(c));
       if (opc == 0x3f) {
         uint32_t at = c->nvals;
-        emit_op(c, ENG_OP_MEMORY_SIZE);
+        eng_cc_emit_op(c, ENG_OP_MEMORY_SIZE);
         emit_nat(c, (at));
       } else {
         TRY(pop(c, SHOAL_I32, &p[0], &got));
         uint32_t at = c->nvals;
-        emit_op(c, ENG_OP_MEMORY_GROW);
+        eng_cc_emit_op(c, ENG_OP_MEMORY_GROW);
         emit_nat(c, (at));
         emit_opnd(c, (uint32_t)p[0]);
       }
@@ -1301,7 +1013,7 @@ static shoal_err_t compile_expr(cc *c) {
       TRY(pop(c, T_UNKNOWN, &p[0], &got));
       if (got != T_UNKNOWN && !eng_is_ref(got)) INVALID("type mismatch: ref.is_null needs a reference");
       uint32_t at = c->nvals;
-      emit_op(c, ENG_OP_I64_EQZ);    /* references are pointers: null is 0 */
+      eng_cc_emit_op(c, ENG_OP_I64_EQZ);    /* references are pointers: null is 0 */
       uint32_t dpos = c->len;
       emit_nat(c, (at));
       emit_opnd(c, (uint32_t)p[0]);
@@ -1315,9 +1027,9 @@ static shoal_err_t compile_expr(cc *c) {
       if (fi >= m->nfuncs) INVALID("unknown function %u", fi);
       if (!m->func_declared || !m->func_declared[fi]) INVALID("undeclared function reference");
       uint32_t at = c->nvals;
-      emit_op(c, ENG_OP_REF_FUNC);
+      eng_cc_emit_op(c, ENG_OP_REF_FUNC);
       emit_nat(c, (at));
-      emit(c, fi);
+      eng_cc_emit(c, fi);
       push(c, SHOAL_FUNCREF);
       break;
     }
@@ -1330,8 +1042,8 @@ static shoal_err_t compile_expr(cc *c) {
       if (seg >= m->data_count) INVALID("unknown data segment %u", seg);
       eng_valtype ts[3] = {SHOAL_I32, SHOAL_I32, SHOAL_I32};
       TRY(pop_n(c, ts, 3, p));
-      emit_op(c, ENG_OP_MEMORY_INIT);
-      emit(c, seg);
+      eng_cc_emit_op(c, ENG_OP_MEMORY_INIT);
+      eng_cc_emit(c, seg);
       for (int i = 0; i < 3; i++) emit_opnd(c, (uint32_t)p[i]);
       break;
     }
@@ -1340,8 +1052,8 @@ static shoal_err_t compile_expr(cc *c) {
       TRY(eng_rd_u32(&c->r, &seg));
       if (!m->has_data_count) MALFORMED("data count section required");
       if (seg >= m->data_count) INVALID("unknown data segment %u", seg);
-      emit_op(c, ENG_OP_DATA_DROP);
-      emit(c, seg);
+      eng_cc_emit_op(c, ENG_OP_DATA_DROP);
+      eng_cc_emit(c, seg);
       break;
     }
     case 0xfc0a: case 0xfc0b: { /* memory.copy, memory.fill */
@@ -1362,9 +1074,9 @@ static shoal_err_t compile_expr(cc *c) {
       if (m->elems[seg].type != m->tables[t].elem) INVALID("type mismatch: table.init element types differ");
       eng_valtype ts[3] = {SHOAL_I32, SHOAL_I32, SHOAL_I32};
       TRY(pop_n(c, ts, 3, p));
-      emit_op(c, ENG_OP_TABLE_INIT);
-      emit(c, t);
-      emit(c, seg);
+      eng_cc_emit_op(c, ENG_OP_TABLE_INIT);
+      eng_cc_emit(c, t);
+      eng_cc_emit(c, seg);
       for (int i = 0; i < 3; i++) emit_opnd(c, (uint32_t)p[i]);
       break;
     }
@@ -1372,8 +1084,8 @@ static shoal_err_t compile_expr(cc *c) {
       uint32_t seg;
       TRY(eng_rd_u32(&c->r, &seg));
       if (seg >= m->nelems) INVALID("unknown elem segment %u", seg);
-      emit_op(c, ENG_OP_ELEM_DROP);
-      emit(c, seg);
+      eng_cc_emit_op(c, ENG_OP_ELEM_DROP);
+      eng_cc_emit(c, seg);
       break;
     }
     case 0xfc0e: { /* table.copy */
@@ -1385,9 +1097,9 @@ static shoal_err_t compile_expr(cc *c) {
       if (m->tables[dt].elem != m->tables[st].elem) INVALID("type mismatch: table.copy element types differ");
       eng_valtype ts[3] = {SHOAL_I32, SHOAL_I32, SHOAL_I32};
       TRY(pop_n(c, ts, 3, p));
-      emit_op(c, ENG_OP_TABLE_COPY);
-      emit(c, dt);
-      emit(c, st);
+      eng_cc_emit_op(c, ENG_OP_TABLE_COPY);
+      eng_cc_emit(c, dt);
+      eng_cc_emit(c, st);
       for (int i = 0; i < 3; i++) emit_opnd(c, (uint32_t)p[i]);
       break;
     }
@@ -1400,23 +1112,23 @@ static shoal_err_t compile_expr(cc *c) {
         eng_valtype ts[2] = {et, SHOAL_I32};
         TRY(pop_n(c, ts, 2, p));
         uint32_t at = c->nvals;
-        emit_op(c, ENG_OP_TABLE_GROW);
+        eng_cc_emit_op(c, ENG_OP_TABLE_GROW);
         emit_nat(c, (at));
-        emit(c, t);
+        eng_cc_emit(c, t);
         emit_opnd(c, (uint32_t)p[0]);
         emit_opnd(c, (uint32_t)p[1]);
         push(c, SHOAL_I32);
       } else if (code == 0xfc10) {
         uint32_t at = c->nvals;
-        emit_op(c, ENG_OP_TABLE_SIZE);
+        eng_cc_emit_op(c, ENG_OP_TABLE_SIZE);
         emit_nat(c, (at));
-        emit(c, t);
+        eng_cc_emit(c, t);
         push(c, SHOAL_I32);
       } else {
         eng_valtype ts[3] = {SHOAL_I32, et, SHOAL_I32};
         TRY(pop_n(c, ts, 3, p));
-        emit_op(c, ENG_OP_TABLE_FILL);
-        emit(c, t);
+        eng_cc_emit_op(c, ENG_OP_TABLE_FILL);
+        eng_cc_emit(c, t);
         for (int i = 0; i < 3; i++) emit_opnd(c, (uint32_t)p[i]);
       }
       break;

@@ -1,0 +1,95 @@
+/*
+** compile.h: the function compiler's state, shared by compile.c (the
+** validating translator) and fuse.c (its instruction-fusing rewrites).
+** Internal to the engine.
+*/
+#ifndef ENG_COMPILE_H
+#define ENG_COMPILE_H
+
+#include "code.h"
+#include "reader.h"
+
+#define T_UNKNOWN 0
+#define NO_POS (-1)
+
+/* Where a value on the compile-time operand stack lives. local.get and
+** constants are deferred: the consumer reads the local's or constant's slot
+** directly, so they cost no instruction. A deferred value is copied to its
+** stack slot ("materialized") only when that slot must hold it: at control
+** flow joins, before the local is overwritten, or for call arguments. */
+enum { K_STACK, K_LOCAL, K_CONST };
+
+typedef struct cval {
+  uint8_t type, kind;
+  uint32_t v;               /* local index */
+  uint64_t bits;            /* constant value: its slot is made only if needed */
+} cval;
+
+typedef struct ctrl {
+  uint8_t op;               /* 0x02 block, 0x03 loop, 0x04 if, 0x05 else, 0 function */
+  bool unreachable;
+  bool dead;                /* opened in unreachable code: nothing is emitted in it */
+  uint32_t height;
+  uint32_t nparams, nresults;
+  const eng_valtype *params, *results;
+  uint32_t target;          /* loop: code position of its start */
+  uint32_t fixups;          /* forward branches to patch at end: list of positions + 1 */
+  uint32_t else_fixup;      /* if: position + 1 of the BR_UNLESS offset */
+} ctrl;
+
+typedef struct cc {
+  shoal_module_t *m;
+  eng_reader r;
+  shoal_diag_t *diag;
+  uint32_t fidx;
+  const eng_functype *ft;
+  const void *const *h;
+  int64_t at;               /* offset of the instruction being compiled */
+
+  eng_valtype *ltypes; uint32_t nlocals;
+  cval *vals; uint32_t nvals, cap_vals, max_height;
+  ctrl *ctrls; uint32_t nctrls, cap_ctrls;
+  uint32_t *code; uint32_t len, cap;
+  uint64_t *consts; uint32_t nconsts, cap_consts;
+  uint32_t *cfix; uint32_t ncfix, cap_cfix;   /* positions of constant operands */
+  uint32_t *sfix; uint32_t nsfix, cap_sfix;   /* positions of stack-slot operands */
+  bool live;
+  bool oom;
+  /* The last instruction wrote the top stack slot and nothing followed:
+  ** a local.set can retarget it (patch_dst) instead of copying. */
+  uint32_t patch_end, patch_dst;
+  /* The last two single-result instructions, for folding an address
+  ** computation into the load or store that uses it. */
+  struct { uint32_t start, end; uint16_t op; } hist[2];
+  /* Straight-line code at the function's start: declared locals still
+  ** hold the zero the call gave them, unless written (entry_written). */
+  bool entry;
+  uint8_t *entry_written;
+  /* The last instruction was an i32 compare: br_if/if can fuse with it. */
+  uint32_t cmp_start, cmp_end, cmp_nsfix, cmp_ncfix;
+  uint16_t cmp_code;        /* its wasm opcode */
+  bool cmp_imm;
+} cc;
+
+
+#define HW ENG_HANDLER_WORDS
+
+/* A code word taken back from the emitted code, with how it is relocated
+** at the end: 0 not, 1 as a stack slot, 2 as a constant slot. */
+typedef struct opword { uint32_t w; uint8_t fix; } opword;
+
+/* compile.c: emission primitives (no-ops in unreachable code). */
+bool eng_cc_grow(void **p, uint32_t *cap, size_t elsize, uint32_t need);
+void eng_cc_emit(cc *c, uint32_t w);
+void eng_cc_emit_op(cc *c, eng_op op);
+
+/* fuse.c */
+void eng_cc_emit_word(cc *c, opword o);
+uint32_t eng_fuse_brc_cond(uint32_t code);
+bool eng_fuse_take_cmp(cc *c, uint32_t p, uint32_t *code, opword ops[2], bool *imm);
+uint32_t eng_fuse_emit_branch(cc *c, uint32_t code, const opword ops[2], bool imm, bool neg, bool back);
+bool eng_fuse_take_add(cc *c, opword left, opword out[3]);
+int eng_fuse_take_op(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]);
+uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[3]);
+
+#endif

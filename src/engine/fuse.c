@@ -1,0 +1,230 @@
+/*
+** fuse.c: the compiler's instruction fusion. Right after emitting an
+** instruction that consumes a value the previous one or two instructions
+** computed into a temporary, the compiler takes that code back and emits
+** one fused instruction instead (see docs/architecture.md).
+*/
+#include "compile.h"
+
+/* The fused compare-and-branch condition of a comparison opcode: its
+** index in ENG_BRC_CONDS, or 10 + its index in ENG_BRC64_CONDS. */
+uint32_t eng_fuse_brc_cond(uint32_t code) {
+  static const uint8_t idx[10] = {0, 1, 2, 4, 6, 8, 7, 9, 3, 5};  /* 0x46..0x4f, 0x51..0x5a */
+  return code >= 0x51 ? 10 + idx[code - 0x51] : idx[code - 0x46];
+}
+
+/* {=====================================================================
+** Compare-and-branch fusion
+** ===================================================================== */
+
+/* If the value at position p is the result of the i32 comparison just
+** emitted, takes that instruction back out and returns its opcode and
+** operand words, so a branch can test the comparison itself. */
+bool eng_fuse_take_cmp(cc *c, uint32_t p, uint32_t *code, opword ops[2], bool *imm) {
+  if (!c->live || c->cmp_end != c->len || c->vals[p].kind != K_STACK ||
+      c->code[c->cmp_start + HW] != p)
+    return false;
+  uint32_t n = c->cmp_code == 0x45 ? 1 : 2;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t q = c->cmp_start + HW + 1 + i;
+    ops[i].w = c->code[q];
+    ops[i].fix = 0;
+    for (uint32_t k = c->cmp_nsfix; k < c->nsfix; k++) if (c->sfix[k] == q) ops[i].fix = 1;
+    for (uint32_t k = c->cmp_ncfix; k < c->ncfix; k++) if (c->cfix[k] == q) ops[i].fix = 2;
+  }
+  *code = c->cmp_code;
+  *imm = c->cmp_imm;
+  c->len = c->cmp_start;
+  c->nsfix = c->cmp_nsfix;
+  c->ncfix = c->cmp_ncfix;
+  c->cmp_end = c->patch_end = UINT32_MAX;
+  return true;
+}
+
+void eng_cc_emit_word(cc *c, opword o) {
+  if (!c->live) return;
+  uint32_t **list = o.fix == 1 ? &c->sfix : &c->cfix;
+  uint32_t *n = o.fix == 1 ? &c->nsfix : &c->ncfix;
+  uint32_t *cap = o.fix == 1 ? &c->cap_sfix : &c->cap_cfix;
+  if (o.fix) {
+    if (*n == *cap && !eng_cc_grow((void **)list, cap, sizeof **list, *n + 1)) {
+      c->oom = true;
+      return;
+    }
+    (*list)[(*n)++] = c->len;
+  }
+  eng_cc_emit(c, o.w);
+}
+
+/* Emits a branch taken when the comparison (negated if neg) holds; back
+** marks a loop back-edge. Returns the position of the offset word. */
+uint32_t eng_fuse_emit_branch(cc *c, uint32_t code, const opword ops[2], bool imm, bool neg, bool back) {
+  if (code == 0x45) {                  /* eqz: branch on zero */
+    eng_cc_emit_op(c, neg ? (back ? ENG_OP_BR_IF_BACK : ENG_OP_BR_IF) : (back ? ENG_OP_BR_UNLESS_BACK : ENG_OP_BR_UNLESS));
+    eng_cc_emit_word(c, ops[0]);
+  } else {
+    uint32_t cond = eng_fuse_brc_cond(code) ^ (neg ? 1u : 0u);   /* pairs stay within their table */
+    eng_cc_emit_op(c, (eng_op)(ENG_OP_BRC_EQ + 4 * cond + (imm ? 1 : 0) + (back ? 2 : 0)));
+    eng_cc_emit_word(c, ops[0]);
+    eng_cc_emit_word(c, ops[1]);
+  }
+  return c->len;
+}
+/* }===================================================================== */
+
+/* {=====================================================================
+** Address folding: `a + b`, `a + imm` or `a + (x << k)` computed just
+** before a load or store into a temporary is folded into it.
+** ===================================================================== */
+
+/* 0 none, 1 stack slot, 2 constant slot: how the word at q is relocated. */
+static uint8_t word_fix(const cc *c, uint32_t q) {
+  for (uint32_t k = c->nsfix; k-- > 0 && (c->sfix[k] >= q || c->sfix[k] == UINT32_MAX);)
+    if (c->sfix[k] == q) return 1;
+  for (uint32_t k = c->ncfix; k-- > 0 && c->cfix[k] >= q;)
+    if (c->cfix[k] == q) return 2;
+  return 0;
+}
+
+/* Drops the code from position at on, with its pending relocations. */
+static void rewind_to(cc *c, uint32_t at) {
+  while (c->nsfix && (c->sfix[c->nsfix - 1] >= at && c->sfix[c->nsfix - 1] != UINT32_MAX)) c->nsfix--;
+  while (c->nsfix && c->sfix[c->nsfix - 1] == UINT32_MAX) c->nsfix--;
+  while (c->ncfix && c->cfix[c->ncfix - 1] >= at) c->ncfix--;
+  c->len = at;
+  c->patch_end = c->cmp_end = UINT32_MAX;
+}
+
+/* After take_cmp: if the instruction before the comparison was an i32 add
+** whose destination is the comparison's left operand, takes it back too
+** and returns its destination, a and b words in out[0..3) (out[2].fix is
+** 3 when b is an immediate). */
+bool eng_fuse_take_add(cc *c, opword left, opword out[3]) {
+  uint32_t s1 = c->hist[1].start;
+  if (c->hist[1].end != c->len) return false;
+  uint16_t op = c->hist[1].op;
+  if (op != ENG_OP_I32_ADD && op != ENG_OP_I32_ADD_IMM) return false;
+  opword d = {c->code[s1 + HW], word_fix(c, s1 + HW)};
+  if (d.w != left.w || d.fix != left.fix || d.fix == 2) return false;
+  out[0] = d;
+  out[1] = (opword){c->code[s1 + HW + 1], word_fix(c, s1 + HW + 1)};
+  out[2] = op == ENG_OP_I32_ADD_IMM ? (opword){c->code[s1 + HW + 2], 3} : (opword){c->code[s1 + HW + 2], word_fix(c, s1 + HW + 2)};
+  rewind_to(c, s1);
+  return true;
+}
+
+/* For an i32 add/xor/or/and whose operand at position *b (or *a: they
+** commute) was just computed into a temporary by a shift or rotate by a
+** constant (or, for i32/i64 add, a multiply by a constant): takes that
+** back, leaves the other operand in *a, and returns the fused op with x and
+** k in sx; else -1. */
+/* The fused form of binary op (whose operand was computed by producer, an
+** instruction with an immediate), or -1. */
+static int fused_form(eng_op op, uint16_t producer) {
+  static const eng_op bases[4][2] = {
+    {ENG_OP_I32_ADD, ENG_OP_I32_ADD_SHL}, {ENG_OP_I32_XOR, ENG_OP_I32_XOR_SHL},
+    {ENG_OP_I32_OR, ENG_OP_I32_OR_SHL}, {ENG_OP_I32_AND, ENG_OP_I32_AND_SHL}};
+  if (op == ENG_OP_I32_ADD && producer == ENG_OP_I32_MUL_IMM) return ENG_OP_I32_ADD_MUL;
+  if (op == ENG_OP_I64_ADD && producer == ENG_OP_I64_MUL_IMM) return ENG_OP_I64_ADD_MUL;
+  int sh;
+  switch (producer) {
+  case ENG_OP_I32_SHL_IMM: sh = 0; break;
+  case ENG_OP_I32_SHR_U_IMM: sh = 1; break;
+  case ENG_OP_I32_SHR_S_IMM: sh = 2; break;
+  case ENG_OP_I32_ROTL_IMM: sh = 3; break;
+  case ENG_OP_I32_ROTR_IMM: sh = 4; break;
+  default: return -1;
+  }
+  for (int i = 0; i < 4; i++) if (bases[i][0] == op) return (int)bases[i][1] + sh;
+  return -1;
+}
+
+/* Which operand (stack positions *a, *b) is the temporary t: the other one
+** goes to *other. */
+static bool shift_operand(const cc *c, const uint32_t *a, const uint32_t *b, uint32_t t,
+                          uint32_t *other) {
+  bool at = c->vals[*a].kind == K_STACK && *a == t, bt = c->vals[*b].kind == K_STACK && *b == t;
+  if (bt && !at) *other = *a;
+  else if (at && !bt) *other = *b;
+  else return false;
+  return true;
+}
+
+int eng_fuse_take_op(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]) {
+  if (c->patch_end != c->len || c->hist[0].end != c->len) return -1;
+  int fused = fused_form(op, c->hist[0].op);
+  uint32_t s0 = c->hist[0].start;
+  if (fused < 0) {
+    /* The shift may sit one instruction further back, with an unrelated
+    ** instruction (typically the other operand) in between: hoist that one
+    ** above the fused instruction. */
+    uint32_t s1 = c->hist[1].start, e0 = c->hist[0].end;
+    fused = fused_form(op, c->hist[1].op);
+    if (fused < 0 || c->hist[1].end != s0 || e0 - s0 > 16 || word_fix(c, s1 + HW) != 1 ||
+        word_fix(c, s0 + HW) != 1)
+      return -1;
+    uint32_t t = c->code[s1 + HW], d0 = c->code[s0 + HW];
+    if (d0 == t || (word_fix(c, s1 + HW + 1) == 1 && c->code[s1 + HW + 1] == d0)) return -1;
+    opword buf[16];
+    for (uint32_t q = s0; q < e0; q++) {
+      buf[q - s0] = (opword){c->code[q], q < s0 + HW ? 0 : word_fix(c, q)};
+      if (q > s0 + HW && buf[q - s0].fix == 1 && buf[q - s0].w == t) return -1;
+    }
+    uint32_t other;
+    if (!shift_operand(c, a, b, t, &other)) return -1;
+    sx[0] = (opword){c->code[s1 + HW + 1], word_fix(c, s1 + HW + 1)};
+    sx[1] = (opword){c->code[s1 + HW + 2], 0};
+    uint16_t op0 = c->hist[0].op;
+    rewind_to(c, s1);
+    for (uint32_t i = 0; i < e0 - s0; i++) eng_cc_emit_word(c, buf[i]);
+    c->hist[0] = c->hist[1];
+    c->hist[0].start = s1;
+    c->hist[0].end = c->len;
+    c->hist[0].op = op0;
+    c->hist[1].end = UINT32_MAX;
+    *a = other;
+    *b = t;
+    return fused;
+  }
+  uint32_t t = c->code[s0 + HW];
+  if (word_fix(c, s0 + HW) != 1) return -1;
+  uint32_t other;
+  if (!shift_operand(c, a, b, t, &other)) return -1;
+  sx[0] = (opword){c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)};
+  sx[1] = (opword){c->code[s0 + HW + 2], 0};
+  rewind_to(c, s0);
+  *a = other;
+  *b = t;
+  return fused;
+}
+
+/* If the address at stack position p was just computed by an i32.add (of
+** a constant, of two values, or of a shifted index: I32_ADD_SHL), takes
+** that code back and returns the folded form (1 _AI, 2 _AA, 3 _SX) with its
+** operand words; else 0. */
+uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[3]) {
+  if (!c->live || c->vals[p].kind != K_STACK || c->patch_end != c->len) return 0;
+  uint32_t s0 = c->hist[0].start;
+  if (c->hist[0].end != c->len || c->code[s0 + HW] != p || word_fix(c, s0 + HW) != 1) return 0;
+  uint16_t op = c->hist[0].op;
+  if (op == ENG_OP_I32_ADD_IMM) {
+    ops[0] = (opword){c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)};
+    ops[1] = (opword){c->code[s0 + HW + 2], 0};
+    rewind_to(c, s0);
+    return 1;
+  }
+  if (op == ENG_OP_I32_ADD_SHL) {       /* a + (x << k), already fused */
+    ops[0] = (opword){c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)};
+    ops[1] = (opword){c->code[s0 + HW + 2], word_fix(c, s0 + HW + 2)};
+    ops[2] = (opword){c->code[s0 + HW + 3], 0};
+    rewind_to(c, s0);
+    return 3;
+  }
+  if (op != ENG_OP_I32_ADD) return 0;
+  opword a = {c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)}, b = {c->code[s0 + HW + 2], word_fix(c, s0 + HW + 2)};
+  ops[0] = a;
+  ops[1] = b;
+  rewind_to(c, s0);
+  return 2;
+}
+/* }===================================================================== */
