@@ -159,6 +159,10 @@ typedef struct shoal_crun_config {
 } shoal_crun_config_t;
 shoal_err_t shoal_component_run(shoal_store_t *s, const shoal_component_t *c, const shoal_crun_config_t *cfg,
                                 int *exit_code, shoal_diag_t *diag);
+/* Instantiates c with the same WASI 0.2 host for its wasi:* imports (a
+** reactor, say); cfg and its strings must outlive the instance. */
+shoal_err_t shoal_cinstance_new_wasi(shoal_store_t *s, const shoal_component_t *c, const shoal_crun_config_t *cfg,
+                                     shoal_cinstance_t **out, shoal_diag_t *diag);
 
 /* }=================================================================== */
 

@@ -55,8 +55,9 @@ int cli_component_inspect(int argc, char **argv) {
   return CLI_EXIT_OK;
 }
 
-/* shoal call COMPONENT.wasm 'name(arg, ...)': instantiate (imports of
-** types only), call the export with WAVE arguments, print the WAVE result. */
+/* shoal call COMPONENT.wasm 'name(arg, ...)': instantiate (imports: types
+** only, and wasi:* through the minimal WASI 0.2 host), call the export with
+** WAVE arguments, print the WAVE result. */
 int cli_component_call(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "shoal: call: usage: shoal call COMPONENT.wasm 'name(arg, ...)'\n");
@@ -83,7 +84,10 @@ int cli_component_call(int argc, char **argv) {
     fprintf(stderr, "shoal: call: out of memory\n");
     goto done;
   }
-  shoal_err_t e = shoal_cinstance_new(s, c, NULL, 0, &inst, &d);
+  /* wasi:* imports get the minimal WASI 0.2 host (no arguments, no environment) */
+  const char *argv0[1] = {argv[1]};
+  shoal_crun_config_t wasi = {argv0, 1, NULL, 0};
+  shoal_err_t e = shoal_cinstance_new_wasi(s, c, &wasi, &inst, &d);
   if (e != SHOAL_ERR_OK) {
     fprintf(stderr, "shoal: call: instantiating %s: %s\n", argv[1], cli_diag_message(&d, e));
     rc = shoal_err_is_trap(e) ? CLI_EXIT_TRAP : CLI_EXIT_ERROR;

@@ -65,6 +65,8 @@ struct shoal_cinstance {
   cmp_rinst_t *exports;
   cmp_dtor_t *dtors;
   uint32_t ndtors, dtors_cap;
+  void (*cleanup)(void *);  /* host state owned by the instance (WASI) */
+  void *cleanup_data;
 };
 
 struct shoal_cfunc {

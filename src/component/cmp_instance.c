@@ -403,6 +403,7 @@ shoal_err_t shoal_cinstance_new(shoal_store_t *s, const shoal_component_t *c, co
 
 void shoal_cinstance_free(shoal_cinstance_t *ci) {
   if (!ci) return;
+  if (ci->cleanup) ci->cleanup(ci->cleanup_data);
   for (cmp_cinst_t *i = ci->all; i; i = i->next_all) cmp_table_free(&i->handles);
   cmp_table_free(&ci->host_table);
   free(ci->dtors);

@@ -230,22 +230,43 @@ static const wasi_fn_t wasi_fns[] = {
   {"wasi:filesystem/types", "filesystem-error-code", none},
 };
 
-shoal_err_t shoal_component_run(shoal_store_t *s, const shoal_component_t *c, const shoal_crun_config_t *cfg,
-                                int *exit_code, shoal_diag_t *diag) {
-  if (diag) shoal_diag_clear(diag);
-  *exit_code = 1;
+/* The host functions of one instance: freed with it. */
+typedef struct wasi_host {
+  wasi_cli_t w;
+  fn_env_t *envs;
+  char **names;
+  shoal_cimport_t *imps;
+  size_t n;
+} wasi_host_t;
+
+static void wasi_host_free(void *p) {
+  wasi_host_t *h = p;
+  if (!h) return;
+  for (size_t i = 0; i < h->n; i++) {
+    free(h->names[i]);
+    free((char *)h->envs[i].iface);
+  }
+  free(h->names);
+  free(h->envs);
+  free(h->imps);
+  free(h);
+}
+
+/* Links every function of every wasi:* instance import: implemented ones
+** to their host function, the others to not_implemented. */
+static shoal_err_t wasi_host_new(const shoal_component_t *c, const shoal_crun_config_t *cfg, wasi_host_t **out,
+                                 shoal_diag_t *diag) {
   const cmp_scope_t *r = c->root;
-  wasi_cli_t w = {cfg};
+  wasi_host_t *h = calloc(1, sizeof *h);
+  if (!h) return cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
+  h->w.cfg = cfg;
   size_t cap = 0;
   for (uint32_t i = 0; i < r->nimports; i++)
     if (r->imports[i].sort == CMP_SORT_INSTANCE) cap += r->imports[i].type->nexports;
-  shoal_cimport_t *imps = calloc(cap + 1, sizeof *imps);
-  fn_env_t *envs = calloc(cap + 1, sizeof *envs);
-  char **names = calloc(cap + 1, sizeof *names);
-  size_t n = 0;
-  shoal_err_t e = SHOAL_ERR_OK;
-  shoal_cinstance_t *inst = NULL;
-  if (!imps || !envs || !names) { e = cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory"); goto done; }
+  h->imps = calloc(cap + 1, sizeof *h->imps);
+  h->envs = calloc(cap + 1, sizeof *h->envs);
+  h->names = calloc(cap + 1, sizeof *h->names);
+  if (!h->imps || !h->envs || !h->names) goto oom;
   for (uint32_t i = 0; i < r->nimports; i++) {
     const cmp_extern_t *x = &r->imports[i];
     if (x->sort != CMP_SORT_INSTANCE || x->name_len < 5 || memcmp(x->name, "wasi:", 5) != 0) continue;
@@ -254,28 +275,51 @@ shoal_err_t shoal_component_run(shoal_store_t *s, const shoal_component_t *c, co
     for (uint32_t k = 0; k < x->type->nexports; k++) {
       const cmp_extern_t *f = &x->type->exports[k];
       if (f->sort != CMP_SORT_FUNC) continue;
-      size_t len = x->name_len + 1 + f->name_len;
-      if (!(names[n] = malloc(len + 1))) { e = cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory"); goto done; }
-      snprintf(names[n], len + 1, "%.*s#%.*s", (int)x->name_len, x->name, (int)f->name_len, f->name);
-      envs[n] = (fn_env_t){&w, f->type, NULL, NULL};
-      imps[n] = (shoal_cimport_t){names[n], not_implemented, &envs[n]};
+      size_t len = x->name_len + 1 + f->name_len, n = h->n;
+      if (!(h->names[n] = malloc(len + 1))) goto oom;
+      snprintf(h->names[n], len + 1, "%.*s#%.*s", (int)x->name_len, x->name, (int)f->name_len, f->name);
+      char *copy = strdup(h->names[n]);
+      h->n++;
+      if (!copy) goto oom;
+      copy[x->name_len] = 0;  /* "iface\0func" for messages */
+      h->envs[n] = (fn_env_t){&h->w, f->type, copy, copy + x->name_len + 1};
+      h->imps[n] = (shoal_cimport_t){h->names[n], not_implemented, &h->envs[n]};
       for (size_t j = 0; j < sizeof wasi_fns / sizeof *wasi_fns; j++)
         if (strlen(wasi_fns[j].iface) == base && memcmp(wasi_fns[j].iface, x->name, base) == 0 &&
             strlen(wasi_fns[j].func) == f->name_len && memcmp(wasi_fns[j].func, f->name, f->name_len) == 0)
-          imps[n].fn = wasi_fns[j].fn;
-      n++;
+          h->imps[n].fn = wasi_fns[j].fn;
     }
   }
-  /* env iface/func point into names: split them at '#' for messages */
-  for (size_t i = 0; i < n; i++) {
-    char *copy = strdup(names[i]);
-    if (!copy) { e = cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory"); goto done; }
-    char *hash = strchr(copy, '#');
-    *hash = 0;
-    envs[i].iface = copy;
-    envs[i].func = hash + 1;
+  *out = h;
+  return SHOAL_ERR_OK;
+oom:
+  wasi_host_free(h);
+  return cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
+}
+
+shoal_err_t shoal_cinstance_new_wasi(shoal_store_t *s, const shoal_component_t *c, const shoal_crun_config_t *cfg,
+                                     shoal_cinstance_t **out, shoal_diag_t *diag) {
+  *out = NULL;
+  wasi_host_t *h = NULL;
+  shoal_err_t e = wasi_host_new(c, cfg, &h, diag);
+  if (e) return e;
+  if ((e = shoal_cinstance_new(s, c, h->imps, h->n, out, diag))) {
+    wasi_host_free(h);
+    return e;
   }
-  if ((e = shoal_cinstance_new(s, c, imps, n, &inst, diag))) goto done;
+  (*out)->cleanup = wasi_host_free;
+  (*out)->cleanup_data = h;
+  return SHOAL_ERR_OK;
+}
+
+shoal_err_t shoal_component_run(shoal_store_t *s, const shoal_component_t *c, const shoal_crun_config_t *cfg,
+                                int *exit_code, shoal_diag_t *diag) {
+  if (diag) shoal_diag_clear(diag);
+  *exit_code = 1;
+  const cmp_scope_t *r = c->root;
+  shoal_cinstance_t *inst = NULL;
+  shoal_err_t e = shoal_cinstance_new_wasi(s, c, cfg, &inst, diag);
+  if (e) return e;
   /* the run export: wasi:cli/run@VERSION#run */
   shoal_cfunc_t *run = NULL;
   for (uint32_t i = 0; i < r->nexports && !run; i++) {
@@ -285,7 +329,10 @@ shoal_err_t shoal_component_run(shoal_store_t *s, const shoal_component_t *c, co
     snprintf(name, sizeof name, "%.*s#run", (int)x->name_len, x->name);
     run = shoal_cinstance_func(inst, name);
   }
-  if (!run) { e = cmp_fail(diag, SHOAL_ERR_NOT_FOUND, -1, "the component exports no wasi:cli/run"); goto done; }
+  if (!run) {
+    shoal_cinstance_free(inst);
+    return cmp_fail(diag, SHOAL_ERR_NOT_FOUND, -1, "the component exports no wasi:cli/run");
+  }
   shoal_cval_t res;
   memset(&res, 0, sizeof res);
   e = shoal_cfunc_call(s, run, NULL, 0, &res, diag);
@@ -296,14 +343,6 @@ shoal_err_t shoal_component_run(shoal_store_t *s, const shoal_component_t *c, co
   } else if (e == SHOAL_ERR_EXIT) {
     *exit_code = diag ? diag->exit_code : 1;
   }
-done:
   shoal_cinstance_free(inst);
-  for (size_t i = 0; i < n; i++) {
-    free(names[i]);
-    free((char *)envs[i].iface);
-  }
-  free(names);
-  free(envs);
-  free(imps);
   return e;
 }
