@@ -1,10 +1,10 @@
 /*
 ** libFuzzer target: decode, validate and compile the input (a module, or in
 ** body mode a function body wrapped into a fixed module); if it is valid,
-** satisfy its imports with stand-ins (host functions returning zeros, fresh
-** memories, tables and globals of the declared types), instantiate it
-** in a store with fuel and small limits, and call every exported function
-** (up to FUZZ_MAX_CALLS) with zero arguments.
+** satisfy its imports with stand-ins (host functions that may suspend or
+** trap, fresh memories, tables and globals of the declared types),
+** instantiate it in a store with fuel and small limits, and call every
+** exported function (up to FUZZ_MAX_CALLS), resuming suspended calls.
 ** Built with -DSHOAL_FUZZ=ON (clang); run with `make fuzz`.
 */
 #include <shoal/engine.h>
@@ -30,22 +30,80 @@ static shoal_val_t zero_val(shoal_valtype_t t) {
   return v;
 }
 
-/* Every imported function: results are all zero. */
-static shoal_err_t zero_host(shoal_caller_t *caller, void *env, shoal_raw_t *io) {
-  (void)caller;
-  uint32_t nresults = (uint32_t)(uintptr_t)env;
-  for (uint32_t i = 0; i < nresults; i++) io[i] = 0;
+/* {===================================================================
+** What an input decides beyond its module, from a hash of all its bytes
+** (the seed): the arguments of the exported functions and how the
+** stand-in host functions behave (suspend, trap, results).
+** =================================================================== */
+#define SEED_SUSPEND (1ull << 63)   /* every third host call suspends */
+#define SEED_CANCEL (1ull << 62)    /* a suspended call is cancelled, not resumed */
+#define SEED_TRAP (1ull << 61)      /* every fifth host call traps */
+#define FUZZ_MAX_RESUMES 1000
+
+typedef struct fuzz_ctx {
+  uint64_t seed;
+  uint32_t host_calls;
+  bool pending;             /* the last host call suspended: its retry completes */
+} fuzz_ctx;
+
+typedef struct host_env {
+  fuzz_ctx *ctx;
+  uint32_t nresults;
+  shoal_valtype_t results[];
+} host_env;
+
+static uint64_t interesting(uint64_t seed, uint32_t k, shoal_valtype_t t) {
+  static const uint32_t i32s[8] = { 0, 1, 0xffffffffu, 0x7fffffffu, 0x80000000u, 65536, 65535, 42 };
+  static const uint64_t i64s[8] = { 0, 1, ~0ull, 0x7fffffffffffffffull, 0x8000000000000000ull,
+                                    0x100000000ull, 0xffffffffull, 42 };
+  static const uint32_t f32s[8] = { 0, 0x80000000u, 0x3f800000u, 0x7f800000u, 0xff800000u,
+                                    0x7fc00000u, 0x4f000000u, 0x00000001u };
+  static const uint64_t f64s[8] = { 0, 0x8000000000000000ull, 0x3ff0000000000000ull,
+                                    0x7ff0000000000000ull, 0xfff0000000000000ull,
+                                    0x7ff8000000000000ull, 0x41e0000000000000ull, 1 };
+  unsigned i = (unsigned)(seed >> (3 * (k % 20))) & 7;
+  switch (t) {
+  case SHOAL_I32: return i32s[i];
+  case SHOAL_I64: return i64s[i];
+  case SHOAL_F32: return f32s[i];
+  case SHOAL_F64: return f64s[i];
+  default: return 0;   /* null references */
+  }
+}
+
+/* Every imported function. */
+static shoal_err_t fuzz_host(shoal_caller_t *caller, void *env, shoal_raw_t *io) {
+  host_env *h = env;
+  fuzz_ctx *c = h->ctx;
+  uint32_t n = ++c->host_calls;
+  if (c->pending) {
+    c->pending = false;            /* the retry after a resume */
+  } else if ((c->seed & SEED_SUSPEND) && n % 3 == 1) {
+    c->pending = true;
+    return SHOAL_ERR_SUSPENDED;
+  }
+  if ((c->seed & SEED_TRAP) && n % 5 == 4) return shoal_caller_trap(caller, "fuzz host trap");
+  for (uint32_t i = 0; i < h->nresults; i++) io[i] = interesting(c->seed, n + i, h->results[i]);
   return SHOAL_ERR_OK;
 }
 
-static bool make_import(shoal_store_t *s, const shoal_import_desc_t *imp, shoal_extern_t *out) {
+/* }=================================================================== */
+
+static bool make_import(shoal_store_t *s, fuzz_ctx *ctx, const shoal_import_desc_t *imp,
+                        shoal_extern_t *out) {
   const shoal_externtype_t *t = &imp->type;
   out->kind = t->kind;
   switch (t->kind) {
-  case SHOAL_EXTERN_FUNC:
-    out->of.func = shoal_func_new_host(s, &t->func, zero_host,
-                                       (void *)(uintptr_t)t->func.nresults, NULL);
+  case SHOAL_EXTERN_FUNC: {
+    host_env *h = malloc(sizeof *h + (t->func.nresults + 1) * sizeof h->results[0]);
+    if (!h) return false;
+    h->ctx = ctx;
+    h->nresults = t->func.nresults;
+    for (uint32_t i = 0; i < t->func.nresults; i++) h->results[i] = t->func.results[i];
+    out->of.func = shoal_func_new_host(s, &t->func, fuzz_host, h, free);
+    if (!out->of.func) free(h);
     return out->of.func != NULL;
+  }
   case SHOAL_EXTERN_MEMORY:
     if (t->limits.min > FUZZ_MAX_PAGES) return false;
     out->of.memory = shoal_memory_new(s, &t->limits);
@@ -54,15 +112,17 @@ static bool make_import(shoal_store_t *s, const shoal_import_desc_t *imp, shoal_
     if (t->limits.min > FUZZ_MAX_ELEMS) return false;
     out->of.table = shoal_table_new(s, t->elem, &t->limits, zero_val(t->elem));
     return out->of.table != NULL;
-  case SHOAL_EXTERN_GLOBAL:
-    out->of.global = shoal_global_new(s, t->global_type, t->global_mutable,
-                                      zero_val(t->global_type));
+  case SHOAL_EXTERN_GLOBAL: {
+    shoal_val_t v = shoal_val_from_raw(t->global_type, interesting(ctx->seed, 7, t->global_type));
+    out->of.global = shoal_global_new(s, t->global_type, t->global_mutable, v);
     return out->of.global != NULL;
+  }
   }
   return false;
 }
 
-static void call_exports(shoal_store_t *s, shoal_instance_t *inst, const shoal_module_t *m) {
+static void call_exports(shoal_store_t *s, fuzz_ctx *ctx, shoal_instance_t *inst,
+                         const shoal_module_t *m) {
   size_t n = shoal_module_export_count(m);
   if (n > FUZZ_MAX_CALLS) n = FUZZ_MAX_CALLS;
   for (size_t i = 0; i < n; i++) {
@@ -77,11 +137,18 @@ static void call_exports(shoal_store_t *s, shoal_instance_t *inst, const shoal_m
     shoal_val_t *args = calloc(ft.nparams + 1, sizeof *args);
     shoal_val_t *results = calloc(ft.nresults + 1, sizeof *results);
     if (args && results) {
-      for (uint32_t k = 0; k < ft.nparams; k++) args[k] = zero_val(ft.params[k]);
+      for (uint32_t k = 0; k < ft.nparams; k++)
+        args[k] = shoal_val_from_raw(ft.params[k], interesting(ctx->seed, k, ft.params[k]));
       shoal_diag_t diag;
       shoal_store_set_fuel(s, FUZZ_FUEL);
       shoal_err_t err = shoal_func_call(s, e.of.func, args, ft.nparams, results, ft.nresults, &diag);
+      /* Resumes re-run the suspended host call; fuel bounds the wasm. */
+      for (int r = 0; err == SHOAL_ERR_SUSPENDED && r < FUZZ_MAX_RESUMES; r++) {
+        if (ctx->seed & SEED_CANCEL) break;
+        err = shoal_store_resume(s, &diag);
+      }
       if (err == SHOAL_ERR_SUSPENDED) shoal_store_cancel(s);
+      ctx->pending = false;
     }
     free(args);
     free(results);
@@ -211,6 +278,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cfg.max_table_elems = FUZZ_MAX_ELEMS;
   cfg.stack_bytes = FUZZ_STACK;
   cfg.max_call_depth = FUZZ_DEPTH;
+  fuzz_ctx ctx;
+  memset(&ctx, 0, sizeof ctx);
+  ctx.seed = 14695981039346656037ull;   /* FNV-1a: every byte counts */
+  for (size_t i = 0; i < size; i++) ctx.seed = (ctx.seed ^ data[i]) * 1099511628211ull;
   shoal_store_t *s = NULL;
   if (shoal_store_new(&cfg, &s) != SHOAL_ERR_OK) {
     shoal_module_free(m);
@@ -223,11 +294,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (size_t i = 0; ok && i < nimports; i++) {
     shoal_import_desc_t imp;
     shoal_module_import(m, i, &imp);
-    ok = make_import(s, &imp, &imports[i]);
+    ok = make_import(s, &ctx, &imp, &imports[i]);
   }
   shoal_instance_t *inst = NULL;
   if (ok && shoal_instance_new(s, m, imports, nimports, &inst, &diag) == SHOAL_ERR_OK)
-    call_exports(s, inst, m);
+    call_exports(s, &ctx, inst, m);
 
   free(imports);
   shoal_store_free(s);
