@@ -26,6 +26,8 @@
 #define ENG_CONTROL_OPS(X)                                                   \
   X(UNREACHABLE)   /*                          trap                         */ \
   X(MOV)           /* d s                      fp[d] = fp[s]                */ \
+  X(MOV2)          /* d s d2 s2                two copies, in order         */ \
+  X(MOV3)          /* d s d2 s2 d3 s3                                       */ \
   X(BR)            /* off                      pc += off                    */ \
   X(BR_BACK)       /* off                      loop back-edge: check budget */ \
   X(BR_IF)         /* c off                    if fp[c] jump                */ \

@@ -143,13 +143,37 @@ static void patchable(cc *c, uint32_t dst_pos, eng_op op) {
   c->hist[0].op = (uint16_t)op;
 }
 
+/* Called after a MOV emitted at start: merges it into the MOV just
+** before it when nothing (not even a branch target) separates them. */
+static void mov_done(cc *c, uint32_t start) {
+  if (!c->live || c->oom) return;
+  if (c->mov_end == start && c->label_at != start && c->mov_n < 3) {
+    /* drop this MOV's handler words; its operands join the previous one */
+    for (uint32_t i = c->nsfix; i-- > 0 && (c->sfix[i] >= start || c->sfix[i] == UINT32_MAX);)
+      if (c->sfix[i] != UINT32_MAX) c->sfix[i] -= HW;
+    for (uint32_t i = c->ncfix; i-- > 0 && c->cfix[i] >= start;) c->cfix[i] -= HW;
+    memmove(c->code + start, c->code + start + HW, (c->len - start - HW) * sizeof *c->code);
+    c->len -= HW;
+    c->mov_n++;
+    uint64_t a = (uint64_t)(uintptr_t)c->h[c->mov_n == 2 ? ENG_OP_MOV2 : ENG_OP_MOV3];
+    c->code[c->mov_start] = (uint32_t)a;
+    c->code[c->mov_start + 1] = (uint32_t)(a >> 32);
+  } else {
+    c->mov_start = start;
+    c->mov_n = 1;
+  }
+  c->mov_end = c->len;
+}
+
 static void materialize(cc *c, uint32_t pos) {
   if (!c->live) return;
   cval *v = &c->vals[pos];
   if (v->kind == K_STACK) return;
+  uint32_t start = c->len;
   eng_cc_emit_op(c, ENG_OP_MOV);
   emit_nat(c, (pos));
   emit_opnd(c, pos);
+  mov_done(c, start);
   v->kind = K_STACK;
 }
 
@@ -264,6 +288,7 @@ static void set_live(cc *c) {
   const ctrl *t = &c->ctrls[c->nctrls - 1];
   c->live = !t->unreachable && !t->dead && !c->oom;
   c->patch_end = UINT32_MAX;
+  c->label_at = c->len;       /* block starts and ends are branch targets */
 }
 
 static ctrl *push_ctrl(cc *c, uint8_t op, const eng_valtype *params, uint32_t np,
@@ -296,9 +321,11 @@ static void branch_moves(cc *c, const ctrl *L, uint32_t arity) {
   for (uint32_t i = 0; i < arity; i++) {
     uint32_t src = from + i, dst = L->height + i;
     if (c->vals[src].kind == K_STACK && src == dst) continue;
+    uint32_t start = c->len;
     eng_cc_emit_op(c, ENG_OP_MOV);
     emit_nat(c, (dst));
     emit_opnd(c, src);
+    mov_done(c, start);
   }
 }
 
@@ -457,9 +484,11 @@ static void set_local(cc *c, uint32_t x, uint32_t pos) {
     for (uint32_t i = 0; i < pos; i++)
       if (c->vals[i].kind == K_LOCAL && c->vals[i].v == x) materialize(c, i);
   if (c->vals[pos].kind == K_LOCAL && c->vals[pos].v == x) return;
+  uint32_t start = c->len;
   eng_cc_emit_op(c, ENG_OP_MOV);
   eng_cc_emit(c, x);
   emit_opnd(c, pos);
+  mov_done(c, start);
 }
 
 static shoal_err_t do_call(cc *c, const eng_functype *ft) {
@@ -721,6 +750,7 @@ static shoal_err_t compile_expr(cc *c) {
           emit_jump(c, L);
         }
         if (!c->oom) c->code[skip] = (uint32_t)((int32_t)c->len - (int32_t)skip);
+        c->label_at = c->len;
       } else {
         uint32_t ccode = 0;
         opword ops[5];
@@ -793,6 +823,7 @@ static shoal_err_t compile_expr(cc *c) {
           if (moves || L->op == 0x03) {
             /* a stub: moves, then the jump (with its back-edge check) */
             c->code[tab + i] = (uint32_t)((int32_t)c->len - (int32_t)(tab + i));
+            c->label_at = c->len;
             if (L == c->ctrls) {
               emit_return(c);
             } else {
@@ -1195,6 +1226,7 @@ shoal_err_t eng_compile_func(shoal_module_t *m, uint32_t idx, shoal_diag_t *diag
   c->at = fn->body_offset;
   c->patch_end = UINT32_MAX;
   c->cmp_end = UINT32_MAX;
+  c->mov_end = UINT32_MAX;
   eng_code *code = NULL;
 
   TRY(read_locals(c));

@@ -61,6 +61,10 @@ typedef struct cc {
   /* The last two single-result instructions, for folding an address
   ** computation into the load or store that uses it. */
   struct { uint32_t start, end; uint16_t op; } hist[2];
+  /* Consecutive copies merge into one MOV2/MOV3: where the last copy
+  ** instruction starts and ends, how many moves it holds, and the last
+  ** position a branch may land on (no merging across it). */
+  uint32_t mov_start, mov_end, mov_n, label_at;
   /* Straight-line code at the function's start: declared locals still
   ** hold the zero the call gave them, unless written (entry_written). */
   bool entry;

@@ -59,6 +59,10 @@ static int control_opnds(eng_op op) {
     return 3;
   case ENG_OP_TABLE_COPY: case ENG_OP_TABLE_INIT:
     return 5;
+  case ENG_OP_MOV2:
+    return 4;
+  case ENG_OP_MOV3:
+    return 6;
   default:
     return 0;
   }

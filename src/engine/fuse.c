@@ -93,6 +93,7 @@ static void rewind_to(cc *c, uint32_t at) {
   while (c->ncfix && c->cfix[c->ncfix - 1] >= at) c->ncfix--;
   c->len = at;
   c->patch_end = c->cmp_end = UINT32_MAX;
+  if (c->mov_end > at) c->mov_end = UINT32_MAX;
 }
 
 /* After take_cmp: if the instruction before the comparison was an i32 add

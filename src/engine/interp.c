@@ -279,6 +279,17 @@ L_MOV:
   SLOT(1) = SLOT(2);
   pc += 4;
   NEXT();
+L_MOV2:
+  SLOT(1) = SLOT(2);
+  SLOT(3) = SLOT(4);
+  pc += ENG_HANDLER_WORDS + 4;
+  NEXT();
+L_MOV3:
+  SLOT(1) = SLOT(2);
+  SLOT(3) = SLOT(4);
+  SLOT(5) = SLOT(6);
+  pc += ENG_HANDLER_WORDS + 6;
+  NEXT();
 L_BR:
   pc += 2 + (int32_t)OPW(1);
   NEXT();
