@@ -67,6 +67,11 @@ shoal_err_t cmp_call(shoal_store_t *s, cmp_rfunc_t *f, cmp_table_t *caller_table
     } else if (e != SHOAL_ERR_OK && !call.diag->message[0]) {
       cmp_fail(call.diag, e, -1, "host function %s failed", f->name ? f->name : "?");
     }
+    if (e == SHOAL_ERR_OK && ft->result) {
+      /* the host's value is lowered next: it must have the declared shape */
+      cmp_cx_t cx = {.store = s, .diag = call.diag};
+      e = cmp_check_value(&cx, result, ft->result);
+    }
     if (e != SHOAL_ERR_OK) shoal_cval_free(result);
     return e;
   }

@@ -7,16 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-static cmp_type_t prims[SHOAL_CT_ERROR_CONTEXT + 1];
+/* Primitive types are shared by every component and thread: complete at
+** compile time (layout included), never written. */
+#define PRIM(k, sz, al, fl) [SHOAL_CT_##k] = {.kind = SHOAL_CT_##k, .dtor = -1, .layout_done = true, \
+                                           .size = sz, .align = al, .nflat = fl}
+static cmp_type_t prims[SHOAL_CT_ERROR_CONTEXT + 1] = {
+  PRIM(BOOL, 1, 1, 1), PRIM(S8, 1, 1, 1), PRIM(U8, 1, 1, 1), PRIM(S16, 2, 2, 1), PRIM(U16, 2, 2, 1),
+  PRIM(S32, 4, 4, 1), PRIM(U32, 4, 4, 1), PRIM(S64, 8, 8, 1), PRIM(U64, 8, 8, 1),
+  PRIM(F32, 4, 4, 1), PRIM(F64, 8, 8, 1), PRIM(CHAR, 4, 4, 1), PRIM(STRING, 8, 4, 2),
+  PRIM(ERROR_CONTEXT, 4, 4, 1),
+};
+#undef PRIM
 
 bool cmp_is_prim(shoal_ctype_kind_t k) { return k <= SHOAL_CT_ERROR_CONTEXT; }
 
-cmp_type_t *cmp_prim(shoal_ctype_kind_t k) {
-  cmp_type_t *t = &prims[k];
-  t->kind = k;  /* idempotent: same value from every thread */
-  t->dtor = -1;
-  return t;
-}
+cmp_type_t *cmp_prim(shoal_ctype_kind_t k) { return &prims[k]; }
 
 bool cmp_is_valtype(const cmp_type_t *t) { return t && t->kind <= SHOAL_CT_MAP; }
 
