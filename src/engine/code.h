@@ -36,6 +36,7 @@
   X(BR_UNLESS_BACK)/* c off                                                 */ \
   X(BR_TABLE)      /* i n off*(n+1)            jump to off[min(fp[i], n)]    */ \
   X(CALL)          /* f base                   call funcs[f], frame at base */ \
+  X(CALL_LOCAL)    /* f base                   the same, f defined in this module */ \
   X(CALL_INDIRECT) /* type tbl i base                                       */ \
   X(RETURN0)       /*                                                       */ \
   X(RETURN1)       /* s                        fp[0] = fp[s]; return         */ \

@@ -856,7 +856,8 @@ static shoal_err_t compile_expr(cc *c) {
         for (uint32_t i = c->nvals - ft->nparams; i < c->nvals; i++) materialize(c, i);
       uint32_t base = c->nvals >= ft->nparams ? c->nvals - ft->nparams : 0;
       TRY(do_call(c, ft));
-      eng_cc_emit_op(c, ENG_OP_CALL);
+      /* a function of this module runs in this instance and is wasm */
+      eng_cc_emit_op(c, fi >= m->nimported_funcs ? ENG_OP_CALL_LOCAL : ENG_OP_CALL);
       eng_cc_emit(c, fi);
       emit_nat(c, (base));
       c->patch_end = UINT32_MAX;

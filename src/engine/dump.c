@@ -46,7 +46,7 @@ static const opdesc ops[ENG_OP__COUNT] = {
 static int control_opnds(eng_op op) {
   switch (op) {
   case ENG_OP_MOV: case ENG_OP_BR_IF: case ENG_OP_BR_IF_BACK: case ENG_OP_BR_UNLESS:
-  case ENG_OP_BR_UNLESS_BACK: case ENG_OP_CALL: case ENG_OP_RETURNN: case ENG_OP_GLOBAL_GET:
+  case ENG_OP_BR_UNLESS_BACK: case ENG_OP_CALL: case ENG_OP_CALL_LOCAL: case ENG_OP_RETURNN: case ENG_OP_GLOBAL_GET:
   case ENG_OP_GLOBAL_SET: case ENG_OP_TABLE_SIZE: case ENG_OP_REF_FUNC: case ENG_OP_MEMORY_GROW:
     return 2;
   case ENG_OP_BR: case ENG_OP_BR_BACK: case ENG_OP_RETURN1: case ENG_OP_ELEM_DROP:

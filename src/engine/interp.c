@@ -333,6 +333,25 @@ L_CALL:
   ipc = pc;
   pc += 4;
   goto do_call;
+L_CALL_LOCAL: {
+  /* same instance, always wasm: no host or instance-switch checks */
+  callee = inst->funcs[OPW(1)];
+  nfp = fp + OPW(2);
+  const eng_code *cd = callee->code;
+  uint32_t depth = s->depth;
+  if (eng_unlikely(depth >= s->max_depth || nfp + cd->frame_slots > s->stack_end)) TRAP(TRAP_STACK);
+  BACK_EDGE();
+  eng_frame *fr = &s->frames[depth];
+  fr->ret_pc = pc + ENG_HANDLER_WORDS + 2;
+  fr->fp = fp;
+  fr->func = s->cur_func;
+  s->depth = depth + 1;
+  frame_init(nfp, cd);
+  fp = nfp;
+  s->cur_func = callee;
+  pc = cd->words;
+  NEXT();
+}
 L_CALL_INDIRECT: {
   shoal_table_t *t = inst->tables[OPW(2)];
   uint32_t i = (uint32_t)SLOT(3);
