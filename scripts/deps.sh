@@ -13,6 +13,7 @@ PACKAGES=(
   libcjson-dev              # JSON scripts of the spec tests, read by `shoal spectest`
   clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32  # C -> wasm32 test inputs (components, WASI)
   python3                   # WASI test runners (tests/wasi/*.py)
+  binaryen                  # wasm-opt: random modules + reference interpreter (tests/diff)
 )
 
 [ "${SHOAL_NO_DEPS:-0}" = 1 ] && exit 0
