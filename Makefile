@@ -1,13 +1,14 @@
 # shoal: convenience wrapper around CMake. Quick start on a fresh Debian 12:
 #   make demo    install what is missing, build, run examples/fib.wat and examples/wordfreq.c
 #   make check   install what is missing, build (plain and ASan+UBSan), run every test
-# Other targets: build, fuzz and fuzz-wasi (FUZZ_SECONDS=600), bench (bench/RESULTS.md), deps, clean.
+# Other targets: build, fuzz and fuzz-wasi (FUZZ_SECONDS=600), diff-fuzz (SEEDS=2000),
+# bench (bench/RESULTS.md), deps, clean.
 
 JOBS ?= 2
 FUZZ_SECONDS ?= 600
 CMAKE ?= cmake
 
-.PHONY: all deps build build-asan check clean-summary demo fuzz fuzz-wasi bench clean
+.PHONY: all deps build build-asan check clean-summary demo fuzz fuzz-wasi diff-fuzz bench clean
 
 all: build
 
@@ -63,6 +64,16 @@ fuzz-wasi: deps
 	  -max_len=1024 -len_control=0 -rss_limit_mb=4096 -print_final_stats=1 \
 	  -artifact_prefix=build-fuzz/crashes-wasi/ \
 	  build-fuzz/corpus-wasi
+
+# Differential test against binaryen's interpreter on seeds SEED0..SEED0+SEEDS-1
+# (ctest diff.binaryen runs seeds 0..199); mismatching seeds' files stay in
+# build/diff-fuzz/seed-N. See docs/fuzzing.md.
+SEEDS ?= 2000
+SEED0 ?= 0
+diff-fuzz: build
+	python3 tests/diff/diff.py --driver build/tests/diff/diff_driver --jobs $(JOBS) \
+	  --seeds $(SEED0):$$(($(SEED0) + $(SEEDS))) --known tests/diff/known_failures.txt \
+	  --work build/diff-fuzz
 
 # Benchmarks (not part of check): suite + calibration programs on native, shoal and
 # node; writes bench/RESULTS.md and bench/chart.svg. BENCH_RUNS=N, BENCH_ONLY=a,b: bench/bench.py.
