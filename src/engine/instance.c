@@ -198,8 +198,9 @@ void *eng_elem_item(const shoal_instance_t *inst, const eng_elem *seg, uint32_t 
 ** Instantiation
 ** =================================================================== */
 
-/* Frees an instance that was never linked into its store. */
-static void instance_discard(shoal_instance_t *inst) {
+/* Frees an instance's own arrays and the instance (the store frees the
+** memories, tables and globals it made). */
+void eng_instance_free(shoal_instance_t *inst) {
   free(inst->funcs);
   free(inst->own_funcs);
   free(inst->tables);
@@ -273,7 +274,7 @@ static shoal_err_t instance_alloc(shoal_store_t *s, const shoal_module_t *m,
   *out = inst;
   return SHOAL_ERR_OK;
 fail:
-  instance_discard(inst);
+  eng_instance_free(inst);
   return err;
 }
 

@@ -333,23 +333,28 @@ L_CALL:
   ipc = pc;
   pc += 4;
   goto do_call;
+  /* Enters wasm function callee (code cd) with its frame at nfp; the
+  ** caller continues at ret. */
+#define ENTER_WASM(cd, ret) do {                                                          \
+    uint32_t depth = s->depth;                                                            \
+    if (eng_unlikely(depth >= s->max_depth || nfp + (cd)->frame_slots > s->stack_end))    \
+      TRAP(TRAP_STACK);                                                                   \
+    BACK_EDGE();                                                                          \
+    eng_frame *fr = &s->frames[depth];                                                    \
+    fr->ret_pc = (ret);                                                                   \
+    fr->fp = fp;                                                                          \
+    fr->func = s->cur_func;                                                               \
+    s->depth = depth + 1;                                                                 \
+    frame_init(nfp, (cd));                                                                \
+    fp = nfp;                                                                             \
+    s->cur_func = callee;                                                                 \
+    pc = (cd)->words;                                                                     \
+  } while (0)
 L_CALL_LOCAL: {
   /* same instance, always wasm: no host or instance-switch checks */
   callee = inst->funcs[OPW(1)];
   nfp = fp + OPW(2);
-  const eng_code *cd = callee->code;
-  uint32_t depth = s->depth;
-  if (eng_unlikely(depth >= s->max_depth || nfp + cd->frame_slots > s->stack_end)) TRAP(TRAP_STACK);
-  BACK_EDGE();
-  eng_frame *fr = &s->frames[depth];
-  fr->ret_pc = pc + ENG_HANDLER_WORDS + 2;
-  fr->fp = fp;
-  fr->func = s->cur_func;
-  s->depth = depth + 1;
-  frame_init(nfp, cd);
-  fp = nfp;
-  s->cur_func = callee;
-  pc = cd->words;
+  ENTER_WASM(callee->code, pc + ENG_HANDLER_WORDS + 2);
   NEXT();
 }
 L_CALL_INDIRECT: {
@@ -368,19 +373,7 @@ L_CALL_INDIRECT: {
 }
 do_call:
   if (eng_likely(callee->code != NULL)) {
-    const eng_code *cd = callee->code;
-    uint32_t depth = s->depth;
-    if (eng_unlikely(depth >= s->max_depth || nfp + cd->frame_slots > s->stack_end)) TRAP(TRAP_STACK);
-    BACK_EDGE();
-    eng_frame *fr = &s->frames[depth];
-    fr->ret_pc = pc;
-    fr->fp = fp;
-    fr->func = s->cur_func;
-    s->depth = depth + 1;
-    frame_init(nfp, cd);
-    fp = nfp;
-    s->cur_func = callee;
-    pc = cd->words;
+    ENTER_WASM(callee->code, pc);
     if (callee->inst != inst) {
       inst = callee->inst;
       RELOAD_MEM();
@@ -789,6 +782,7 @@ done:
   return SHOAL_ERR_OK;
 #undef NEXT
 #undef OPW
+#undef ENTER_WASM
 #undef BACK_EDGE
 #undef TRAP
 #undef GUARD_EXIT

@@ -130,6 +130,9 @@ struct shoal_caller {
 shoal_err_t eng_invoke(shoal_store_t *s, shoal_func_t *f, shoal_raw_t *io, shoal_diag_t *diag);
 shoal_err_t eng_resume(shoal_store_t *s, shoal_diag_t *diag);
 
+/* instance.c: frees an instance's own arrays (store.c frees the rest). */
+void eng_instance_free(shoal_instance_t *inst);
+
 /* instance.c: evaluates a validated constant expression. */
 shoal_raw_t eng_constexpr_eval(const shoal_instance_t *inst, const eng_constexpr *ce);
 /* The reference held by item i of element segment seg (not dropped). */

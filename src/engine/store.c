@@ -38,23 +38,12 @@ shoal_err_t shoal_store_new(const shoal_store_config_t *cfg, shoal_store_t **out
   return SHOAL_ERR_OK;
 }
 
-static void free_instance(shoal_instance_t *inst) {
-  free(inst->funcs);
-  free(inst->own_funcs);
-  free(inst->tables);
-  free(inst->mems);
-  free(inst->globals);
-  free(inst->own_globals);
-  free(inst->elem_dropped);
-  free(inst->data_dropped);
-  free(inst);
-}
 
 void shoal_store_free(shoal_store_t *s) {
   if (!s) return;
   for (shoal_instance_t *i = s->instances, *n; i; i = n) {
     n = i->next_in_store;
-    free_instance(i);
+    eng_instance_free(i);
   }
   for (shoal_memory_t *m = s->memories, *n; m; m = n) {
     n = m->next_in_store;
