@@ -7,7 +7,9 @@ the WebAssembly 2.0 features shoal supports) -> the module as is and optimised
 (binaryen's reference interpreter) and by diff_driver (shoal); their outputs,
 exports' results, traps and fuzzing-support.log-* calls, must agree.
 Floats are compared as bits; any NaN matches any NaN; trap kinds are not
-compared (the messages differ), only that both trapped.
+compared (the messages differ), only that both trapped. Then each module,
+its NaNs made 0 by `wasm-opt --denan`, is run again with seeded arguments
+(diff_driver --spectest) and wabt's spectest-interp checks shoal's results.
 
   diff.py --driver build/tests/diff/diff_driver [--seeds 0:200] [--jobs 2]
           [--known tests/diff/known_failures.txt] [--work DIR] [--keep]
@@ -122,7 +124,44 @@ def run(cmd, **kw):
                           timeout=TIMEOUT, text=True, **kw)
 
 
-def one_module(args, path):
+STUB_WAT = """(module
+  (func (export "log-i32") (param i32))
+  (func (export "log-i64") (param i64))
+  (func (export "log-f32") (param f32))
+  (func (export "log-f64") (param f64)))
+"""
+
+
+def with_args(args, path, seed):
+    """Seeded arguments instead of zeros, NaNs made 0 (--denan), wabt as the
+    reference: shoal's results become a wast2json script for spectest-interp."""
+    d = os.path.dirname(path)
+    stub = os.path.join(d, "fuzzing-support.wasm")
+    if not os.path.exists(stub):
+        with open(os.path.join(d, "fuzzing-support.wat"), "w") as f:
+            f.write(STUB_WAT)
+        r = run(["wat2wasm", os.path.join(d, "fuzzing-support.wat"), "-o", stub])
+        if r.returncode != 0:
+            raise Mismatch("wat2wasm stub failed: " + r.stderr[-300:])
+    dn = path[:-5] + "-denan.wasm"
+    r = run(["wasm-opt", path, "--denan", "-q", "-o", dn] + FEATURES)
+    if r.returncode != 0:
+        raise Mismatch("wasm-opt --denan failed: " + r.stderr[-300:])
+    ours = run([args.driver, "--spectest", str(seed), dn])
+    if ours.returncode != 0:
+        raise Mismatch("driver --spectest exit %d: %s" % (ours.returncode, ours.stderr[-300:]))
+    js = dn[:-5] + ".json"
+    with open(js, "w") as f:
+        f.write(ours.stdout)
+    ref = run(["spectest-interp", js])
+    m = re.search(r"^(\d+)/(\d+) tests passed", ref.stdout, re.M)
+    if ref.returncode != 0 or not m or m.group(1) != m.group(2):
+        bad = [l for l in ref.stdout.splitlines() if "expected" in l or "mismatch" in l]
+        raise Mismatch("with arguments (%s, wabt's spectest-interp): %s%s" % (
+            os.path.basename(js), "; ".join(bad[:3]) or ref.stdout[-300:], ref.stderr[-300:]))
+
+
+def one_module(args, path, seed=None):
     ref = run(["wasm-opt", path, "-q", "--fuzz-exec-before"] + FEATURES)
     if ref.returncode != 0:
         raise Mismatch("wasm-opt --fuzz-exec-before failed: " + ref.stderr[-500:])
@@ -131,6 +170,8 @@ def one_module(args, path):
         raise Mismatch("driver exit %d: %s%s" % (ours.returncode, ours.stdout[-300:],
                                                   ours.stderr[-500:]))
     compare(ours.stdout, ref.stdout)
+    if seed is not None and args.wabt:
+        with_args(args, path, seed)
 
 
 def one_seed(args, seed):
@@ -156,7 +197,7 @@ def one_seed(args, seed):
                 if r.returncode != 0:
                     return "wasm-opt %s failed: %s" % (level, r.stderr[-500:])
             try:
-                one_module(args, path)
+                one_module(args, path, seed)
             except Mismatch as e:
                 failed = "%s: %s" % (variant, e)
                 break
@@ -168,7 +209,7 @@ def one_seed(args, seed):
             r = run(["wasm-opt", path, "--denan", "-q", "-o", dn] + FEATURES)
             if r.returncode == 0:
                 try:
-                    one_module(args, dn)
+                    one_module(args, dn, seed)
                     failed = "NAN " + failed
                 except Mismatch:
                     pass
@@ -192,6 +233,8 @@ def main():
     ap.add_argument("--known", help="known failing seeds: 'SEED reason' lines")
     ap.add_argument("--work", help="where seeds' files go (default: a temporary directory)")
     ap.add_argument("--keep", action="store_true", help="keep agreeing seeds' files too")
+    ap.add_argument("--no-wabt", dest="wabt", action="store_false",
+                    help="skip the second run with seeded arguments against wabt")
     ap.add_argument("--module", help="compare just this .wasm (for wasm-reduce: prints "
                     "MISMATCH or ok)")
     args = ap.parse_args()
@@ -201,7 +244,7 @@ def main():
     args.driver = os.path.abspath(args.driver)
     if args.module:
         try:
-            one_module(args, args.module)
+            one_module(args, args.module, 0)
         except Mismatch as e:
             print("MISMATCH", e)
             return 1
