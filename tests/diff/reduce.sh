@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Shrinks a module on which shoal and binaryen disagree, with wasm-reduce.
-#   tests/diff/reduce.sh DRIVER IN.wasm OUT.wasm
+#   [DIFF_ARGS=--no-wabt] tests/diff/reduce.sh DRIVER IN.wasm OUT.wasm
 # wasm-reduce keeps a reduction while diff.py --module still says MISMATCH.
 set -euo pipefail
 driver=$(realpath "$1") in=$2 out=$3
@@ -9,7 +9,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cat > "$tmp/cmd.sh" <<EOS
 #!/bin/sh
-python3 "$here/diff.py" --driver "$driver" --module "$tmp/test.wasm" | cut -c1-8
+python3 "$here/diff.py" --driver "$driver" --module "$tmp/test.wasm" ${DIFF_ARGS:-} | cut -c1-8
 EOS
 chmod +x "$tmp/cmd.sh"
 cp "$in" "$tmp/orig.wasm"
