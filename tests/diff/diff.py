@@ -215,6 +215,8 @@ def one_seed(args, seed):
                     pass
     except subprocess.TimeoutExpired as e:
         failed = "timeout: %s" % " ".join(e.cmd)
+    except OSError as e:  # e.g. the driver being rebuilt: one seed, not the run
+        failed = "error: %s" % e
     if failed is None and not args.keep:
         shutil.rmtree(d, ignore_errors=True)
     return failed
