@@ -14,6 +14,7 @@ PACKAGES=(
   clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32  # C -> wasm32 test inputs (components, WASI)
   python3                   # WASI test runners (tests/wasi/*.py)
   binaryen                  # wasm-opt: random modules + reference interpreter (tests/diff)
+  csmith libcsmith-dev      # random C programs for tests/diff/csmith.py
 )
 
 [ "${SHOAL_NO_DEPS:-0}" = 1 ] && exit 0
