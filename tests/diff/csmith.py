@@ -88,9 +88,11 @@ def main():
     for tool in ("csmith", args.cc, args.node, "wasm-opt"):
         if not shutil.which(tool):
             print("SKIP: %s is not installed" % tool)
+            print("0 passed, 0 failed, 1 skipped")
             return 77
     if not os.path.exists(os.path.join(CSMITH_INC, "csmith.h")):
         print("SKIP: no %s/csmith.h (Debian package libcsmith-dev)" % CSMITH_INC)
+        print("0 passed, 0 failed, 1 skipped")
         return 77
     args.shoal = os.path.abspath(args.shoal)
     tmp = None

@@ -242,6 +242,7 @@ def main():
     args = ap.parse_args()
     if not shutil.which("wasm-opt"):
         print("SKIP: binaryen's wasm-opt is not installed (scripts/deps.sh installs it)")
+        print("0 passed, 0 failed, 1 skipped")
         return 77
     args.driver = os.path.abspath(args.driver)
     if args.module:
