@@ -304,7 +304,7 @@ plot "{dat}" using 2:xtic(1) title "shoal (interpreter)" lc rgb "#2166ac", \\
     return True
 
 
-def results_md(runner, suite, cal, start, boot, binary, text, info, load):
+def results_md(runner, suite, cal, start, boot, binary, text, info, load, elapsed):
     rts = runtimes_of(runner)
     L = ['# shoal benchmark results', '',
          f'Measured by `make bench` on {start:%Y-%m-%d %H:%M} UTC: shoal `{info["shoal commit"]}` '
@@ -434,9 +434,10 @@ def results_md(runner, suite, cal, start, boot, binary, text, info, load):
         L += [f'| {name} | {t} |' for name, t in text]
         L.append('')
     L += ['## Reproducing', '',
-          '`make bench` (installs clang-19, wasi-libc, gnuplot, node if missing; builds build-bench; '
-          'about 15 minutes). `BENCH_RUNS=N`, `BENCH_ONLY=prog,...` and the other knobs are described in '
-          'bench/bench.py; `BENCH_ONLY` runs print their table but leave this file alone.', '']
+          '`make bench` (installs clang-19, wasi-libc, gnuplot, node if missing; builds build-bench). '
+          f'This run took {elapsed / 60:.0f} minutes; on an idle machine of this kind about half that. '
+          '`BENCH_RUNS=N`, `BENCH_ONLY=prog,...` and the other knobs: bench/README.md; `BENCH_ONLY` runs '
+          'print their table but leave this file alone.', '']
     return '\n'.join(L)
 
 
@@ -462,7 +463,8 @@ def main():
         print(f'start-up {rt:6} {ms:8.2f} ms  {mib:6.1f} MiB  ({n} runs)')
     binary, text = sizes(runner)
     info = machine()
-    md = results_md(runner, suite, cal, start, boot, binary, text, info, (load0, os.getloadavg()[0]))
+    md = results_md(runner, suite, cal, start, boot, binary, text, info, (load0, os.getloadavg()[0]),
+                    time.monotonic() - t0)
     outdir = runner.bdir if ONLY else BENCH
     with open(os.path.join(outdir, 'RESULTS.md'), 'w') as f:
         f.write(md)
