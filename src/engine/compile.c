@@ -287,8 +287,10 @@ static shoal_err_t check_vals(cc *c, const eng_valtype *ts, uint32_t n) {
 static void set_live(cc *c) {
   const ctrl *t = &c->ctrls[c->nctrls - 1];
   c->live = !t->unreachable && !t->dead && !c->oom;
-  c->patch_end = UINT32_MAX;
-  c->label_at = c->len;       /* block starts and ends are branch targets */
+  /* Block starts and ends are branch targets: no fusion reaches across one. */
+  c->label_at = c->len;
+  c->patch_end = c->cmp_end = UINT32_MAX;
+  c->hist[0].end = c->hist[1].end = UINT32_MAX;
 }
 
 static ctrl *push_ctrl(cc *c, uint8_t op, const eng_valtype *params, uint32_t np,
@@ -751,6 +753,7 @@ static shoal_err_t compile_expr(cc *c) {
         }
         if (!c->oom) c->code[skip] = (uint32_t)((int32_t)c->len - (int32_t)skip);
         c->label_at = c->len;
+        c->hist[0].end = c->hist[1].end = c->cmp_end = c->patch_end = UINT32_MAX;
       } else {
         uint32_t ccode = 0;
         opword ops[5];

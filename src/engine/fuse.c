@@ -17,6 +17,13 @@ uint32_t eng_fuse_brc_cond(uint32_t code) {
 ** Compare-and-branch fusion
 ** ===================================================================== */
 
+/* The history must not name code that was taken back: new code at the same
+** positions could be mistaken for it. */
+static void forget_after(cc *c, uint32_t at) {
+  for (int k = 0; k < 2; k++)
+    if (c->hist[k].end > at) c->hist[k].start = c->hist[k].end = UINT32_MAX;
+}
+
 /* If the value at position p is the result of the i32 comparison just
 ** emitted, takes that instruction back out and returns its opcode and
 ** operand words, so a branch can test the comparison itself. */
@@ -38,6 +45,8 @@ bool eng_fuse_take_cmp(cc *c, uint32_t p, uint32_t *code, opword ops[2], bool *i
   c->nsfix = c->cmp_nsfix;
   c->ncfix = c->cmp_ncfix;
   c->cmp_end = c->patch_end = UINT32_MAX;
+  if (c->mov_end > c->len) c->mov_end = UINT32_MAX;
+  forget_after(c, c->len);
   return true;
 }
 
@@ -88,12 +97,14 @@ static uint8_t word_fix(const cc *c, uint32_t q) {
 
 /* Drops the code from position at on, with its pending relocations. */
 static void rewind_to(cc *c, uint32_t at) {
-  while (c->nsfix && (c->sfix[c->nsfix - 1] >= at && c->sfix[c->nsfix - 1] != UINT32_MAX)) c->nsfix--;
-  while (c->nsfix && c->sfix[c->nsfix - 1] == UINT32_MAX) c->nsfix--;
+  /* Entries are in position order, except retargeted ones (UINT32_MAX),
+  ** which are dead anyway. */
+  while (c->nsfix && (c->sfix[c->nsfix - 1] >= at)) c->nsfix--;
   while (c->ncfix && c->cfix[c->ncfix - 1] >= at) c->ncfix--;
   c->len = at;
   c->patch_end = c->cmp_end = UINT32_MAX;
   if (c->mov_end > at) c->mov_end = UINT32_MAX;
+  forget_after(c, at);
 }
 
 /* After take_cmp: if the instruction before the comparison was an i32 add

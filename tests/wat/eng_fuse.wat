@@ -1,0 +1,41 @@
+;; Code shapes where the compiler's fusions must not reach across a branch
+;; target (tests/engine/test_fuse.c).
+(module
+  ;; The add that sets $x ends right where the loop starts, and the loop
+  ;; begins with the back-edge test on $x: fusing the add into the
+  ;; back-edge would move it into the loop. For p < -1 the loop never ends.
+  (func (export "add_before_loop") (param $p i32) (result i32)
+    (local $x i32)
+    (local.set $x (i32.add (local.get $p) (i32.const 1)))
+    (loop $l
+      (br_if $l (i32.lt_s (local.get $x) (i32.const 0))))
+    (local.get $x))
+
+  ;; A shift computed before a block is added inside it (loop with a param).
+  (func (export "shift_across_block") (param $p i32) (result i32)
+    (i32.shl (local.get $p) (i32.const 2))
+    (block (param i32) (result i32)
+      (i32.add (local.get $p)))
+  )
+
+  ;; A comparison computed before a loop with a param, tested inside it.
+  (func (export "cmp_across_loop") (param $p i32) (result i32)
+    (local $n i32)
+    (i32.lt_s (local.get $p) (i32.const 10))
+    (loop $l (param i32)
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (if (i32.lt_s (local.get $n) (i32.const 3)) (then (br $l (i32.const 1))))
+      (drop))
+    (local.get $n))
+
+  ;; Consecutive copies at a loop head: the second is a branch target.
+  (func (export "copies_at_label") (param $p i32) (result i32)
+    (local $a i32) (local $b i32) (local $i i32)
+    (local.set $a (local.get $p))
+    (loop $l
+      (local.set $b (local.get $a))
+      (local.set $a (i32.add (local.get $b) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 5))))
+    (i32.add (local.get $a) (i32.mul (local.get $b) (i32.const 100))))
+)
