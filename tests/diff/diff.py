@@ -13,7 +13,7 @@ its NaNs made 0 by `wasm-opt --denan`, is run again with seeded arguments
 
   diff.py --driver build/tests/diff/diff_driver [--seeds 0:200] [--jobs 2]
           [--known tests/diff/known_failures.txt] [--work DIR] [--keep]
-  diff.py --driver ... --module X.wasm     compare one module (see reduce.sh)
+  diff.py --driver ... --module X.wasm [--seeds N]   compare one module (reduce.sh)
 Exit status: 0 if every seed not listed as known agrees, 1 otherwise.
 """
 import argparse
@@ -238,7 +238,7 @@ def main():
     ap.add_argument("--no-wabt", dest="wabt", action="store_false",
                     help="skip the second run with seeded arguments against wabt")
     ap.add_argument("--module", help="compare just this .wasm (for wasm-reduce: prints "
-                    "MISMATCH or ok)")
+                    "MISMATCH or ok); --seeds N picks the arguments of the wabt run")
     args = ap.parse_args()
     if not shutil.which("wasm-opt"):
         print("SKIP: binaryen's wasm-opt is not installed (scripts/deps.sh installs it)")
@@ -247,7 +247,7 @@ def main():
     args.driver = os.path.abspath(args.driver)
     if args.module:
         try:
-            one_module(args, args.module, 0)
+            one_module(args, args.module, parse_seeds(args.seeds)[0])
         except Mismatch as e:
             print("MISMATCH", e)
             return 1
