@@ -245,12 +245,17 @@ def main():
         print("0 passed, 0 failed, 1 skipped")
         return 77
     args.driver = os.path.abspath(args.driver)
-    if args.module:
+    if args.module:  # files made for the wabt run go to a temporary directory
+        tmp = tempfile.mkdtemp(prefix="shoal-diff-module-")
+        path = os.path.join(tmp, os.path.basename(args.module))
+        shutil.copyfile(args.module, path)
         try:
-            one_module(args, args.module, parse_seeds(args.seeds)[0])
+            one_module(args, path, parse_seeds(args.seeds)[0])
         except Mismatch as e:
             print("MISMATCH", e)
             return 1
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         print("ok")
         return 0
     known = {}
