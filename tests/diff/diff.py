@@ -72,11 +72,15 @@ def same_value(ours, ref):
     b = int(m.group(2), 16)
     exp_mask = (0xff << 23) if width == 32 else (0x7ff << 52)
     frac_mask = (1 << 23) - 1 if width == 32 else (1 << 52) - 1
-    ours_nan = (b & exp_mask) == exp_mask and (b & frac_mask) != 0
+    is_nan = lambda x: (x & exp_mask) == exp_mask and (x & frac_mask) != 0
+    ours_nan = is_nan(b)
+    rm = re.fullmatch(r"f(32|64):0x([0-9a-f]+)", ref)  # node-fuzz-exec.mjs prints bits too
     try:
-        r = parse_ref_float(ref, width)
+        r = parse_ref_float(ref, width) if not rm else int(rm.group(2), 16)
     except (ValueError, OverflowError):
         return False
+    if rm and is_nan(r):
+        r = "nan"
     if r == "nan" or ours_nan:
         return r == "nan" and ours_nan
     return r == b
@@ -162,7 +166,11 @@ def with_args(args, path, seed):
 
 
 def one_module(args, path, seed=None):
-    ref = run(["wasm-opt", path, "-q", "--fuzz-exec-before"] + FEATURES)
+    if args.node:  # V8 as the reference instead (see NaN-dependent in docs/fuzzing.md)
+        ref = run([args.node, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                           "node-fuzz-exec.mjs"), path])
+    else:
+        ref = run(["wasm-opt", path, "-q", "--fuzz-exec-before"] + FEATURES)
     if ref.returncode != 0:
         raise Mismatch("wasm-opt --fuzz-exec-before failed: " + ref.stderr[-500:])
     ours = run([args.driver, path])
@@ -237,6 +245,8 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep agreeing seeds' files too")
     ap.add_argument("--no-wabt", dest="wabt", action="store_false",
                     help="skip the second run with seeded arguments against wabt")
+    ap.add_argument("--node", help="with --module: compare with V8 (node-fuzz-exec.mjs) "
+                    "instead of binaryen, e.g. on a NaN-dependent seed")
     ap.add_argument("--module", help="compare just this .wasm (for wasm-reduce: prints "
                     "MISMATCH or ok); --seeds N picks the arguments of the wabt run")
     args = ap.parse_args()
