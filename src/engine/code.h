@@ -120,9 +120,10 @@ typedef enum eng_op {
   **   _AI  d a imm off        a + imm
   **   _AA  d a b off          a + b
   **   _SX  d a x k off        a + (x << k)
-  ** (stores put v after the address operands). ORDER: the four together. */
-#define LOAD(name, ...) ENG_OP_##name, ENG_OP_##name##_AI, ENG_OP_##name##_AA, ENG_OP_##name##_SX,
-#define STORE(name, ...) ENG_OP_##name, ENG_OP_##name##_AI, ENG_OP_##name##_AA, ENG_OP_##name##_SX,
+  **   _SXI d a imm x k off    a + imm + (x << k)  (an array in the stack frame)
+  ** (stores put v after the address operands). ORDER: the five together. */
+#define LOAD(name, ...) ENG_OP_##name, ENG_OP_##name##_AI, ENG_OP_##name##_AA, ENG_OP_##name##_SX, ENG_OP_##name##_SXI,
+#define STORE(name, ...) ENG_OP_##name, ENG_OP_##name##_AI, ENG_OP_##name##_AA, ENG_OP_##name##_SX, ENG_OP_##name##_SXI,
 #include "memops.def"
 #undef LOAD
 #undef STORE

@@ -595,7 +595,8 @@ static shoal_err_t compile_expr(cc *c) {
       const meminfo *mi = &memtab[code];
       uint32_t off;
       TRY(read_memarg(c, mi->log2, &off));
-      opword ops[3];
+      static const uint8_t addr_words[5] = {0, 2, 2, 3, 4};   /* per folded form */
+      opword ops[4];
       if (mi->store) {
         eng_valtype ts[2] = {SHOAL_I32, mi->type};
         TRY(pop_n(c, ts, 2, p));
@@ -603,7 +604,7 @@ static shoal_err_t compile_expr(cc *c) {
         uint32_t form = !c->live || c->vals[p[1]].kind == K_STACK ? 0 : eng_fuse_take_addr(c, (uint32_t)p[0], ops);
         eng_cc_emit_op(c, (eng_op)(mi->op + form));
         if (form == 0) emit_opnd(c, (uint32_t)p[0]);
-        for (uint32_t i = 0; i < (form == 3 ? 3u : form ? 2u : 0u); i++) eng_cc_emit_word(c, ops[i]);
+        for (uint32_t i = 0; i < addr_words[form]; i++) eng_cc_emit_word(c, ops[i]);
         emit_opnd(c, (uint32_t)p[1]);
         eng_cc_emit(c, off);
       } else {
@@ -614,7 +615,7 @@ static shoal_err_t compile_expr(cc *c) {
         uint32_t dpos = c->len;
         emit_nat(c, (at));
         if (form == 0) emit_opnd(c, (uint32_t)p[0]);
-        for (uint32_t i = 0; i < (form == 3 ? 3u : form ? 2u : 0u); i++) eng_cc_emit_word(c, ops[i]);
+        for (uint32_t i = 0; i < addr_words[form]; i++) eng_cc_emit_word(c, ops[i]);
         eng_cc_emit(c, off);
         push(c, mi->type);
         patchable(c, dpos, (eng_op)(mi->op + form));

@@ -36,8 +36,8 @@ static const opdesc ops[ENG_OP__COUNT] = {
 #define X(cond, ...) {"ADDBR_" #cond "_SS", 5}, {"ADDBR_" #cond "_SI", 5}, {"ADDBR_" #cond "_IS", 5}, {"ADDBR_" #cond "_II", 5},
   ENG_BRC_CONDS(X)
 #undef X
-#define LOAD(name, ...) {#name, 3}, {#name "_AI", 4}, {#name "_AA", 4}, {#name "_SX", 5},
-#define STORE(name, ...) {#name, 3}, {#name "_AI", 4}, {#name "_AA", 4}, {#name "_SX", 5},
+#define LOAD(name, ...) {#name, 3}, {#name "_AI", 4}, {#name "_AA", 4}, {#name "_SX", 5}, {#name "_SXI", 6},
+#define STORE(name, ...) {#name, 3}, {#name "_AI", 4}, {#name "_AA", 4}, {#name "_SX", 5}, {#name "_SXI", 6},
 #include "memops.def"
 #undef LOAD
 #undef STORE

@@ -22,6 +22,11 @@ uint32_t eng_fuse_brc_cond(uint32_t code) {
 static void forget_after(cc *c, uint32_t at) {
   for (int k = 0; k < 2; k++)
     if (c->hist[k].end > at) c->hist[k].start = c->hist[k].end = UINT32_MAX;
+  /* keep hist[0] the latest instruction still there */
+  if (c->hist[0].end == UINT32_MAX && c->hist[1].end != UINT32_MAX) {
+    c->hist[0] = c->hist[1];
+    c->hist[1].start = c->hist[1].end = UINT32_MAX;
+  }
 }
 
 /* If the value at position p is the result of the i32 comparison just
@@ -112,9 +117,10 @@ static void rewind_to(cc *c, uint32_t at) {
 ** and returns its destination, a and b words in out[0..3) (out[2].fix is
 ** 3 when b is an immediate). */
 bool eng_fuse_take_add(cc *c, opword left, opword out[3]) {
-  uint32_t s1 = c->hist[1].start;
-  if (c->hist[1].end != c->len) return false;
-  uint16_t op = c->hist[1].op;
+  /* take_cmp forgot the comparison, so the add is now the latest */
+  uint32_t s1 = c->hist[0].start;
+  if (c->hist[0].end != c->len) return false;
+  uint16_t op = c->hist[0].op;
   if (op != ENG_OP_I32_ADD && op != ENG_OP_I32_ADD_IMM) return false;
   opword d = {c->code[s1 + HW], word_fix(c, s1 + HW)};
   if (d.w != left.w || d.fix != left.fix || d.fix == 2) return false;
@@ -214,7 +220,7 @@ int eng_fuse_take_op(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]) {
 ** a constant, of two values, or of a shifted index: I32_ADD_SHL), takes
 ** that code back and returns the folded form (1 _AI, 2 _AA, 3 _SX) with its
 ** operand words; else 0. */
-uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[3]) {
+uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[4]) {
   if (!c->live || c->vals[p].kind != K_STACK || c->patch_end != c->len) return 0;
   uint32_t s0 = c->hist[0].start;
   if (c->hist[0].end != c->len || c->code[s0 + HW] != p || word_fix(c, s0 + HW) != 1) return 0;
@@ -229,6 +235,18 @@ uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[3]) {
     ops[0] = (opword){c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)};
     ops[1] = (opword){c->code[s0 + HW + 2], word_fix(c, s0 + HW + 2)};
     ops[2] = (opword){c->code[s0 + HW + 3], 0};
+    /* and a = base + imm into a temporary just before: base + imm + (x << k) */
+    uint32_t s1 = c->hist[1].start;
+    if (c->hist[1].end == s0 && c->hist[1].op == ENG_OP_I32_ADD_IMM && ops[0].fix == 1 &&
+        word_fix(c, s1 + HW) == 1 && c->code[s1 + HW] == ops[0].w &&
+        !(ops[1].fix == 1 && ops[1].w == ops[0].w)) {
+      ops[3] = ops[2];
+      ops[2] = ops[1];
+      ops[0] = (opword){c->code[s1 + HW + 1], word_fix(c, s1 + HW + 1)};
+      ops[1] = (opword){c->code[s1 + HW + 2], 0};
+      rewind_to(c, s1);
+      return 4;
+    }
     rewind_to(c, s0);
     return 3;
   }

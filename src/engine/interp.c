@@ -205,8 +205,8 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
 #define X(cond, ...) H(ADDBR_##cond##_SS) H(ADDBR_##cond##_SI) H(ADDBR_##cond##_IS) H(ADDBR_##cond##_II)
     ENG_BRC_CONDS(X)
 #undef X
-#define LOAD(name, ...) H(name) H(name##_AI) H(name##_AA) H(name##_SX)
-#define STORE(name, ...) H(name) H(name##_AI) H(name##_AA) H(name##_SX)
+#define LOAD(name, ...) H(name) H(name##_AI) H(name##_AA) H(name##_SX) H(name##_SXI)
+#define STORE(name, ...) H(name) H(name##_AI) H(name##_AA) H(name##_SX) H(name##_SXI)
 #include "memops.def"
 #undef LOAD
 #undef STORE
@@ -570,6 +570,10 @@ L_DATA_DROP:
 #define EA_AA(ai, offi) ((uint64_t)(uint32_t)((uint32_t)SLOT(ai) + (uint32_t)SLOT((ai) + 1)) + OPW(offi))
 #define EA_SX(ai, offi) \
   ((uint64_t)(uint32_t)((uint32_t)SLOT(ai) + ((uint32_t)SLOT((ai) + 1) << (OPW((ai) + 2) & 31))) + OPW(offi))
+#define EA_SXI(ai, offi)                                                         \
+  ((uint64_t)(uint32_t)((uint32_t)SLOT(ai) + OPW((ai) + 1) +                     \
+                        ((uint32_t)SLOT((ai) + 2) << (OPW((ai) + 3) & 31))) +    \
+   OPW(offi))
 #define LOAD_FORM(label, mt, conv, ea_expr, len)                        \
   label: {                                                              \
     uint64_t ea = ea_expr;                                              \
@@ -593,12 +597,14 @@ L_DATA_DROP:
   LOAD_FORM(L_##name, mt, conv, EA_PLAIN(2, 3), 4)                      \
   LOAD_FORM(L_##name##_AI, mt, conv, EA_AI(2, 4), 5)                    \
   LOAD_FORM(L_##name##_AA, mt, conv, EA_AA(2, 4), 5)                    \
-  LOAD_FORM(L_##name##_SX, mt, conv, EA_SX(2, 5), 6)
+  LOAD_FORM(L_##name##_SX, mt, conv, EA_SX(2, 5), 6)                    \
+  LOAD_FORM(L_##name##_SXI, mt, conv, EA_SXI(2, 6), 7)
 #define STORE(name, code, vt, mt, lg)                                   \
   STORE_FORM(L_##name, mt, 2, EA_PLAIN(1, 3), 4)                        \
   STORE_FORM(L_##name##_AI, mt, 3, EA_AI(1, 4), 5)                      \
   STORE_FORM(L_##name##_AA, mt, 3, EA_AA(1, 4), 5)                      \
-  STORE_FORM(L_##name##_SX, mt, 4, EA_SX(1, 5), 6)
+  STORE_FORM(L_##name##_SX, mt, 4, EA_SX(1, 5), 6)                     \
+  STORE_FORM(L_##name##_SXI, mt, 5, EA_SXI(1, 6), 7)
 #include "memops.def"
 #undef LOAD
 #undef STORE
