@@ -83,18 +83,7 @@ void cli_buf_name(cli_buf_t *b, const char *s, size_t len) {
   cli_buf_printf(b, "\"");
 }
 
-const char *cli_valtype_name(shoal_valtype_t t) {
-  switch (t) {
-  case SHOAL_I32: return "i32";
-  case SHOAL_I64: return "i64";
-  case SHOAL_F32: return "f32";
-  case SHOAL_F64: return "f64";
-  case SHOAL_V128: return "v128";
-  case SHOAL_FUNCREF: return "funcref";
-  case SHOAL_EXTERNREF: return "externref";
-  }
-  return "?";
-}
+const char *cli_valtype_name(shoal_valtype_t t) { return shoal_valtype_name(t); }
 
 static void buf_types(cli_buf_t *b, uint32_t n, const shoal_valtype_t *ts) {
   cli_buf_printf(b, "(");

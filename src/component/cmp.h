@@ -105,6 +105,7 @@ bool cmp_subst_add(cmp_subst_t *m, const cmp_type_t *from, const cmp_type_t *to)
 void cmp_subst_free(cmp_subst_t *m);
 const cmp_type_t *cmp_subst_get(const cmp_subst_t *m, const cmp_type_t *t);
 /* Is `actual` a subtype of `expected` for sort s? On failure writes why to why. */
+bool cmp_core_extern_sub(const shoal_externtype_t *a, const shoal_externtype_t *e);
 bool cmp_subtype(cmp_sort_t s, const cmp_type_t *actual, const cmp_type_t *expected,
                  cmp_subst_t *m, char *why, size_t whylen);
 /* expected with every mapped resource replaced (new types in arena when needed). */

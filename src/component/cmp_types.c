@@ -115,7 +115,8 @@ static const cmp_extern_t *find_extern(const cmp_extern_t *xs, uint32_t n, const
   return NULL;
 }
 
-static bool core_externtype_sub(const shoal_externtype_t *a, const shoal_externtype_t *e) {
+/* Core import/export subtyping: a can stand where e is expected. */
+bool cmp_core_extern_sub(const shoal_externtype_t *a, const shoal_externtype_t *e) {
   if (a->kind != e->kind) return false;
   switch (a->kind) {
   case SHOAL_EXTERN_FUNC:
@@ -159,7 +160,7 @@ bool cmp_subtype(cmp_sort_t s, const cmp_type_t *a, const cmp_type_t *e, cmp_sub
         const cmp_core_extern_t *ei = &e->core_imports[j];
         ok = name_eq(ai->module, ai->module_len, ei->module, ei->module_len) &&
              name_eq(ai->name, ai->name_len, ei->name, ei->name_len) &&
-             core_externtype_sub(&ei->type, &ai->type);
+             cmp_core_extern_sub(&ei->type, &ai->type);
       }
       if (!ok) return fail(why, wl, "module import `%.*s` not allowed", ai->name, ai->name_len);
     }
@@ -169,7 +170,7 @@ bool cmp_subtype(cmp_sort_t s, const cmp_type_t *a, const cmp_type_t *e, cmp_sub
       for (uint32_t i = 0; i < a->nexports && !ok; i++) {
         const cmp_core_extern_t *ae = &a->core_exports[i];
         ok = name_eq(ae->name, ae->name_len, ee->name, ee->name_len) &&
-             core_externtype_sub(&ae->type, &ee->type);
+             cmp_core_extern_sub(&ae->type, &ee->type);
       }
       if (!ok) return fail(why, wl, "module export `%.*s` missing or of another type", ee->name, ee->name_len);
     }

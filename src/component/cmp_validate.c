@@ -176,27 +176,6 @@ cmp_type_t *cmp_sortidx_type(cmp_dec_t *d, cmp_scope_t *s, cmp_sort_t sort, uint
   return it->type;
 }
 
-static bool core_extern_matches(const shoal_externtype_t *a, const shoal_externtype_t *e) {
-  if (a->kind != e->kind) return false;
-  switch (a->kind) {
-  case SHOAL_EXTERN_FUNC:
-    if (a->func.nparams != e->func.nparams || a->func.nresults != e->func.nresults) return false;
-    for (uint32_t i = 0; i < a->func.nparams; i++)
-      if (a->func.params[i] != e->func.params[i]) return false;
-    for (uint32_t i = 0; i < a->func.nresults; i++)
-      if (a->func.results[i] != e->func.results[i]) return false;
-    return true;
-  case SHOAL_EXTERN_TABLE:
-  case SHOAL_EXTERN_MEMORY:
-    if (a->kind == SHOAL_EXTERN_TABLE && a->elem != e->elem) return false;
-    if (a->limits.min < e->limits.min) return false;
-    return !e->limits.has_max || (a->limits.has_max && a->limits.max <= e->limits.max);
-  case SHOAL_EXTERN_GLOBAL:
-    return a->global_type == e->global_type && a->global_mutable == e->global_mutable;
-  }
-  return false;
-}
-
 static const char *kind_name(shoal_extern_kind_t k) { return shoal_extern_kind_name(k); }
 
 bool cmp_check_core_instantiate(cmp_dec_t *d, cmp_scope_t *s, cmp_def_t *def, cmp_type_t **out) {
@@ -238,7 +217,7 @@ bool cmp_check_core_instantiate(cmp_dec_t *d, cmp_scope_t *s, cmp_def_t *def, cm
     if (!ex)
       return cmp_dec_err(d, SHOAL_ERR_INVALID, "module instantiation argument `%.*s` does not export an item named `%.*s`",
                          (int)im->module_len, im->module, (int)im->name_len, im->name);
-    if (!core_extern_matches(&ex->type, &im->type))
+    if (!cmp_core_extern_sub(&ex->type, &im->type))
       return cmp_dec_err(d, SHOAL_ERR_INVALID, "type mismatch for export `%.*s` of module instantiation argument `%.*s`: expected %s",
                          (int)im->name_len, im->name, (int)im->module_len, im->module, kind_name(im->type.kind));
   }
@@ -311,7 +290,7 @@ bool cmp_check_instantiate(cmp_dec_t *d, cmp_scope_t *s, cmp_def_t *def, cmp_typ
 
 static bool same_core_func(const shoal_functype_t *a, const shoal_functype_t *b) {
   shoal_externtype_t x = {.kind = SHOAL_EXTERN_FUNC, .func = *a}, y = {.kind = SHOAL_EXTERN_FUNC, .func = *b};
-  return core_extern_matches(&x, &y);
+  return cmp_core_extern_sub(&x, &y);
 }
 
 static void sig_text(const shoal_functype_t *f, char *buf, size_t n) {
