@@ -872,7 +872,7 @@ shoal_err_t eng_invoke(shoal_store_t *s, shoal_func_t *f, shoal_raw_t *io, shoal
     trap_diag(s, SHOAL_ERR_TRAP_STACK, f, s->depth, s->depth, diag);
     return SHOAL_ERR_TRAP_STACK;
   }
-  memcpy(base, io, (size_t)ft->nparams * sizeof *io);
+  if (ft->nparams) memcpy(base, io, (size_t)ft->nparams * sizeof *io);   /* io may be NULL */
   if ((err = enter(s, f, base, diag)) != SHOAL_ERR_OK) return err;
   if (s->budget <= 0 && (err = budget_refill(s, &s->budget)) != SHOAL_ERR_OK) {
     trap_diag(s, err, f, s->depth, s->depth, diag);
@@ -881,7 +881,7 @@ shoal_err_t eng_invoke(shoal_store_t *s, shoal_func_t *f, shoal_raw_t *io, shoal
   uint32_t depth0 = s->depth;
   err = run(s, f, base, f->code->words, depth0, diag);
   if (err == SHOAL_ERR_OK) {
-    memcpy(io, base, (size_t)ft->nresults * sizeof *io);
+    if (ft->nresults) memcpy(io, base, (size_t)ft->nresults * sizeof *io);
   } else if (err == SHOAL_ERR_SUSPENDED) {
     s->susp.base = base;
     s->susp.io = io;
@@ -907,7 +907,7 @@ shoal_err_t eng_resume(shoal_store_t *s, shoal_diag_t *diag) {
   }
   err = run(s, sp.func, sp.fp, sp.pc, sp.base_depth, diag);
   if (err == SHOAL_ERR_OK) {
-    memcpy(sp.io, sp.base, (size_t)sp.nresults * sizeof *sp.io);
+    if (sp.nresults) memcpy(sp.io, sp.base, (size_t)sp.nresults * sizeof *sp.io);  /* io may be NULL */
   } else if (err == SHOAL_ERR_SUSPENDED) {
     s->susp.base = sp.base;
     s->susp.io = sp.io;
