@@ -15,6 +15,7 @@ PACKAGES=(
   python3                   # WASI test runners (tests/wasi/*.py)
   binaryen                  # wasm-opt: random modules + reference interpreter (tests/diff)
   csmith libcsmith-dev      # random C programs for tests/diff/csmith.py
+  libmicrohttpd-dev         # HTTP/1.1 server of `shoal serve` (src/host)
 )
 
 [ "${SHOAL_NO_DEPS:-0}" = 1 ] && exit 0
