@@ -6,6 +6,7 @@
 #define SHOAL_COMPONENT_H
 
 #include "shoal/engine.h"
+#include "shoal/wasi.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -121,7 +122,10 @@ shoal_err_t shoal_ccall_exit(shoal_ccall_t *call, int status);
 
 /* Imports by name: "name" for a top-level function, "iface#func" for a
 ** function of an imported instance. Instances of types only are
-** satisfied by themselves. */
+** satisfied by themselves. "iface#[resource-drop]R" (optional) is called
+** with one own argument (its rep) when the guest drops an own handle of the
+** imported resource R, or when the instance is freed with such handles
+** left: the host's destructor. */
 typedef struct shoal_cimport {
   const char *name;
   shoal_chost_fn_t fn;
@@ -156,6 +160,12 @@ typedef struct shoal_crun_config {
   size_t argc;
   const char *const *env;    /* "KEY=VALUE" */
   size_t nenv;
+  /* Pre-opened directories (wasi:filesystem/preopens), with the sandbox of
+  ** WASI preview 1: nothing outside host_path is reachable. */
+  const shoal_wasi_preopen_t *preopens;
+  size_t npreopens;
+  /* Host fds for stdin, stdout, stderr (NULL: the process's 0, 1, 2). */
+  const int *stdio;
 } shoal_crun_config_t;
 shoal_err_t shoal_component_run(shoal_store_t *s, const shoal_component_t *c, const shoal_crun_config_t *cfg,
                                 int *exit_code, shoal_diag_t *diag);
@@ -163,6 +173,112 @@ shoal_err_t shoal_component_run(shoal_store_t *s, const shoal_component_t *c, co
 ** reactor, say); cfg and its strings must outlive the instance. */
 shoal_err_t shoal_cinstance_new_wasi(shoal_store_t *s, const shoal_component_t *c, const shoal_crun_config_t *cfg,
                                      shoal_cinstance_t **out, shoal_diag_t *diag);
+
+/* }=================================================================== */
+
+/* {===================================================================
+** The WASI 0.2 host context and its extension point
+**
+** A shoal_wasi_ctx_t is the state of the WASI 0.2 host for one component
+** instance: arguments, environment, pre-opens, and one table of host
+** objects (input and output streams, pollables, descriptors, errors...).
+** The representation ("rep", shoal_cval_t.of.handle) of every wasi:io
+** resource the guest holds is an index in this table, so a higher layer
+** (wasi:http bodies and timers) can add its own kinds of streams and
+** pollables: give shoal_wasi_ctx_add a shoal_wasi_ops_t, return the rep as
+** an own<input-stream> / own<output-stream> / own<pollable>, and wasi:io
+** (read, write, splice, subscribe, poll, block, drop ...) works on it
+** through the ops. When the guest drops it (or the context is freed)
+** ops->close is called.
+**
+**   shoal_wasi_ctx_t *w;
+**   shoal_wasi_ctx_new(&cfg, &w, diag);               // cfg outlives w
+**   shoal_cimport_t mine[] = {                        // version optional
+**     {"wasi:http/types#[method]incoming-body.stream", body_stream, NULL},
+**     {"wasi:http/types#[resource-drop]fields", fields_drop, NULL}, ...};
+**   shoal_cinstance_new_wasi_ctx(store, comp, w, mine, n, &inst, diag);
+**   ...
+**   static shoal_err_t body_stream(shoal_ccall_t *call, void *env, ...) {
+**     shoal_wasi_ctx_t *w = shoal_ccall_wasi(call);
+**     uint32_t rep = shoal_wasi_ctx_add(w, SHOAL_WASI_INPUT_STREAM, &body_ops, body);
+**     // result<own<input-stream>>: ok(own rep)
+**   }
+**   ...
+**   shoal_cinstance_free(inst);
+**   shoal_wasi_ctx_free(w);
+** =================================================================== */
+typedef struct shoal_wasi_ctx shoal_wasi_ctx_t;
+
+typedef enum shoal_wasi_kind {
+  SHOAL_WASI_INPUT_STREAM = 1,  /* wasi:io/streams input-stream */
+  SHOAL_WASI_OUTPUT_STREAM,     /* wasi:io/streams output-stream */
+  SHOAL_WASI_POLLABLE           /* wasi:io/poll pollable */
+} shoal_wasi_kind_t;
+
+/* What stream operations return besides a byte count (>= 0). */
+enum {
+  SHOAL_WASI_CLOSED = -1,  /* stream-error.closed: end of input, or the peer is gone */
+  SHOAL_WASI_FAILED = -2   /* stream-error.last-operation-failed; *err holds an errno value */
+};
+
+/* The behaviour of one kind of object. Unused members may be NULL. */
+typedef struct shoal_wasi_ops {
+  /* Input streams: up to len bytes into buf without blocking. Returns how
+  ** many (0: none available yet), SHOAL_WASI_CLOSED or SHOAL_WASI_FAILED. */
+  int64_t (*read)(void *self, uint8_t *buf, size_t len, int *err);
+  /* Output streams: how many bytes write may take now (0: none yet), or
+  ** SHOAL_WASI_CLOSED / SHOAL_WASI_FAILED. NULL: unlimited. */
+  int64_t (*check_write)(void *self, int *err);
+  /* Output streams: takes all len bytes (len <= check_write). 0 or < 0. */
+  int64_t (*write)(void *self, const uint8_t *buf, size_t len, int *err);
+  /* Output streams: pushes out buffered bytes. 0 or < 0. NULL: no buffer. */
+  int64_t (*flush)(void *self, int *err);
+  /* Streams (their subscribe pollables) and pollables: true when the next
+  ** read/write would make progress or fail, or the event happened.
+  ** NULL: always ready. */
+  bool (*ready)(void *self);
+  /* How to sleep until ready: *fd with poll(2) *events (left at -1: none)
+  ** and/or *deadline_ns on CLOCK_MONOTONIC (left at UINT64_MAX: none).
+  ** With neither, a waiter re-checks ready() every millisecond. */
+  void (*wait)(void *self, int *fd, short *events, uint64_t *deadline_ns);
+  /* The object is gone (dropped by the guest, removed, or the context is
+  ** freed): release self. */
+  void (*close)(void *self);
+} shoal_wasi_ops_t;
+
+/* A context for cfg (which, with its strings, must outlive it). Fails with
+** SHOAL_ERR_IO naming the directory if a pre-open cannot be opened. */
+shoal_err_t shoal_wasi_ctx_new(const shoal_crun_config_t *cfg, shoal_wasi_ctx_t **out, shoal_diag_t *diag);
+/* Closes every object left (free the instances using w first). */
+void shoal_wasi_ctx_free(shoal_wasi_ctx_t *w);
+
+/* Adds an object; returns its rep, or 0 when out of memory (then
+** ops->close(self) has been called). ops must outlive the object. */
+uint32_t shoal_wasi_ctx_add(shoal_wasi_ctx_t *w, shoal_wasi_kind_t kind, const shoal_wasi_ops_t *ops, void *self);
+/* The self of object rep if it is of that kind and (when ops is not NULL)
+** was made with those ops; NULL otherwise. */
+void *shoal_wasi_ctx_lookup(shoal_wasi_ctx_t *w, uint32_t rep, shoal_wasi_kind_t kind, const shoal_wasi_ops_t *ops);
+/* Removes (and closes) object rep: for objects the guest never received. */
+void shoal_wasi_ctx_remove(shoal_wasi_ctx_t *w, uint32_t rep);
+/* Sleeps until stream or pollable rep is ready. False if rep is not one,
+** or if shoal_wasi_ctx_interrupt was called. */
+bool shoal_wasi_ctx_block(shoal_wasi_ctx_t *w, uint32_t rep);
+/* Makes every blocked and later wait return (sticky; safe from another
+** thread or a signal handler): the guest then traps. */
+void shoal_wasi_ctx_interrupt(shoal_wasi_ctx_t *w);
+
+/* Instantiates c with WASI 0.2 from w for its wasi:* imports, and extra
+** host imports, which are looked up first. An extra import's interface
+** may be named without version or with any version: it matches the
+** component's import of the same interface and function at any 0.2.x (so
+** "wasi:http/types#..." serves wasi:http/types@0.2.10). w must outlive the
+** instance. */
+shoal_err_t shoal_cinstance_new_wasi_ctx(shoal_store_t *s, const shoal_component_t *c, shoal_wasi_ctx_t *w,
+                                         const shoal_cimport_t *extra, size_t nextra, shoal_cinstance_t **out,
+                                         shoal_diag_t *diag);
+/* The WASI context of the instance whose import is being called (NULL if
+** it was not made with one). */
+shoal_wasi_ctx_t *shoal_ccall_wasi(shoal_ccall_t *call);
 
 /* }=================================================================== */
 
