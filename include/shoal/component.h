@@ -150,6 +150,39 @@ shoal_err_t shoal_cfunc_call(shoal_store_t *s, shoal_cfunc_t *f,
                              const shoal_cval_t *args, size_t nargs,
                              shoal_cval_t *result, shoal_diag_t *diag);
 
+/* Drops a resource handle the host holds: v is an own value of handle type
+** t (as a result of one of inst's functions gave it), of a resource that
+** inst defines; runs its destructor, if it has one. */
+shoal_err_t shoal_cinstance_drop(shoal_store_t *s, shoal_cinstance_t *inst, const shoal_ctype_t *t,
+                                 const shoal_cval_t *v, shoal_diag_t *diag);
+
+/* Linking components: the exports of provider instances satisfy another
+** component's imports. Instance imports match exported instances by
+** interface name, with semver-compatible versions (ns:pkg/i@1.2.0 takes
+** @1.3.5; 0.x needs the same minor, 0.0.x the same patch); world-level
+** function imports match world-level function exports by name. Each
+** function is type-checked and becomes a shoal_cimport_t that forwards the
+** call (values lifted from the caller, lowered into the provider); own and
+** borrow handles of the provider's resources pass through, and
+** "iface#[resource-drop]R" runs the provider's destructor.
+**
+**   shoal_clink_new(&l);
+**   shoal_clink_add(l, provider_instance);       // one or more
+**   shoal_clink_imports(l, consumer, &imps, &n, diag);
+**   shoal_cinstance_new(s, consumer, imps, n, &inst, diag);  // or with more
+**   ...  shoal_cinstance_free(inst); shoal_clink_free(l);  // then providers */
+typedef struct shoal_clink shoal_clink_t;
+shoal_err_t shoal_clink_new(shoal_clink_t **out);
+/* provider must outlive l and every instance made with its imports. */
+shoal_err_t shoal_clink_add(shoal_clink_t *l, shoal_cinstance_t *provider);
+/* The imports of consumer that the providers satisfy (others are left for
+** the host). A provider export of a matching name but another type is a
+** SHOAL_ERR_LINK error naming the import and both types. *imports is
+** valid until shoal_clink_free. */
+shoal_err_t shoal_clink_imports(shoal_clink_t *l, const shoal_component_t *consumer,
+                                const shoal_cimport_t **imports, size_t *n, shoal_diag_t *diag);
+void shoal_clink_free(shoal_clink_t *l);
+
 /* Runs a command component (its wasi:cli/run export) with a minimal WASI
 ** 0.2 host: arguments, environment, stdin/stdout/stderr, clocks and exit;
 ** no preopened directories (other wasi:* functions trap when called).

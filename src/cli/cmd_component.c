@@ -55,59 +55,186 @@ int cli_component_inspect(int argc, char **argv) {
   return CLI_EXIT_OK;
 }
 
-/* shoal call COMPONENT.wasm 'name(arg, ...)': instantiate (imports: types
-** only, and wasi:* through the minimal WASI 0.2 host), call the export with
-** WAVE arguments, print the WAVE result. */
-int cli_component_call(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "shoal: call: usage: shoal call COMPONENT.wasm 'name(arg, ...)'\n");
-    return CLI_EXIT_USAGE;
+/* {==================================================================
+** Resource handles in `shoal call`: the host holds a handle as its
+** representation; the command line names each handle a result carries
+** `$1`, `$2`, ... in order, and an argument `$N` passes that handle back.
+** =================================================================== */
+typedef struct handle_names {
+  struct { uint32_t rep; const shoal_ctype_t *t; } *v;  /* v[N-1]: $N */
+  uint32_t n, cap;
+} handle_names_t;
+
+/* Renames every handle in v (of type t) from its rep to a new $N. */
+static bool name_handles(handle_names_t *hn, const shoal_ctype_t *t, shoal_cval_t *v) {
+  if (!t) return true;
+  switch (shoal_ctype_kind(t)) {
+  case SHOAL_CT_OWN: case SHOAL_CT_BORROW:
+    if (hn->n == hn->cap) {
+      uint32_t cap = hn->cap ? hn->cap * 2 : 8;
+      void *p = realloc(hn->v, cap * sizeof *hn->v);
+      if (!p) return false;
+      hn->v = p;
+      hn->cap = cap;
+    }
+    hn->v[hn->n].rep = v->of.handle;
+    hn->v[hn->n].t = t;
+    v->of.handle = ++hn->n;
+    return true;
+  case SHOAL_CT_LIST:
+    for (size_t i = 0; i < v->of.list.n; i++)
+      if (!name_handles(hn, shoal_ctype_elem(t), &v->of.list.items[i])) return false;
+    return true;
+  case SHOAL_CT_RECORD: case SHOAL_CT_TUPLE:
+    for (size_t i = 0; i < v->of.list.n; i++)
+      if (!name_handles(hn, shoal_ctype_item(t, (uint32_t)i, NULL, NULL), &v->of.list.items[i])) return false;
+    return true;
+  case SHOAL_CT_VARIANT:
+    return !v->of.var.payload || name_handles(hn, shoal_ctype_item(t, v->of.var.disc, NULL, NULL), v->of.var.payload);
+  case SHOAL_CT_OPTION:
+    return !v->of.var.payload || name_handles(hn, shoal_ctype_elem(t), v->of.var.payload);
+  case SHOAL_CT_RESULT:
+    return !v->of.var.payload ||
+           name_handles(hn, v->of.var.disc ? shoal_ctype_err(t) : shoal_ctype_elem(t), v->of.var.payload);
+  default: return true;
   }
-  const char *text = argv[2];
+}
+
+/* Replaces each $N in v (of type t) by the rep it names. */
+static bool resolve_handles(const handle_names_t *hn, const shoal_ctype_t *t, shoal_cval_t *v) {
+  if (!t) return true;
+  switch (shoal_ctype_kind(t)) {
+  case SHOAL_CT_OWN: case SHOAL_CT_BORROW:
+    if (v->of.handle == 0 || v->of.handle > hn->n) {
+      fprintf(stderr, "shoal: call: $%u names no resource handle (%u so far)\n", v->of.handle, hn->n);
+      return false;
+    }
+    v->of.handle = hn->v[v->of.handle - 1].rep;
+    return true;
+  case SHOAL_CT_LIST:
+    for (size_t i = 0; i < v->of.list.n; i++)
+      if (!resolve_handles(hn, shoal_ctype_elem(t), &v->of.list.items[i])) return false;
+    return true;
+  case SHOAL_CT_RECORD: case SHOAL_CT_TUPLE:
+    for (size_t i = 0; i < v->of.list.n; i++)
+      if (!resolve_handles(hn, shoal_ctype_item(t, (uint32_t)i, NULL, NULL), &v->of.list.items[i])) return false;
+    return true;
+  case SHOAL_CT_VARIANT:
+    return !v->of.var.payload || resolve_handles(hn, shoal_ctype_item(t, v->of.var.disc, NULL, NULL), v->of.var.payload);
+  case SHOAL_CT_OPTION:
+    return !v->of.var.payload || resolve_handles(hn, shoal_ctype_elem(t), v->of.var.payload);
+  case SHOAL_CT_RESULT:
+    return !v->of.var.payload ||
+           resolve_handles(hn, v->of.var.disc ? shoal_ctype_err(t) : shoal_ctype_elem(t), v->of.var.payload);
+  default: return true;
+  }
+}
+/* }================================================================== */
+
+/* The instances of `--link PROVIDER.wasm` options, in order: each one's
+** imports may come from the ones before it. */
+typedef struct linked {
+  shoal_component_t *comps[16];
+  shoal_cinstance_t *insts[16];
+  size_t n;
+  shoal_clink_t *link;
+} linked_t;
+
+static void linked_free(linked_t *lk) {
+  shoal_clink_free(lk->link);
+  for (size_t i = lk->n; i-- > 0;) {
+    shoal_cinstance_free(lk->insts[i]);
+    shoal_component_free(lk->comps[i]);
+  }
+}
+
+/* Instantiates c: imports the linked providers export come from them;
+** without any, wasi:* imports get the minimal WASI 0.2 host (cfg). */
+static shoal_err_t instantiate(shoal_store_t *s, linked_t *lk, const shoal_component_t *c,
+                               const shoal_crun_config_t *cfg, shoal_cinstance_t **out, shoal_diag_t *d) {
+  const shoal_cimport_t *imps = NULL;
+  size_t n = 0;
+  if (lk->link) {
+    shoal_err_t e = shoal_clink_imports(lk->link, c, &imps, &n, d);
+    if (e) return e;
+  }
+  if (n == 0) return shoal_cinstance_new_wasi(s, c, cfg, out, d);
+  return shoal_cinstance_new(s, c, imps, n, out, d);
+}
+
+/* Loads and instantiates each provider of argv[*i...] `--link FILE` pairs. */
+static int link_options(int argc, char **argv, int *i, shoal_store_t *s, const shoal_crun_config_t *cfg,
+                        linked_t *lk) {
+  for (; *i + 1 < argc && strcmp(argv[*i], "--link") == 0; *i += 2) {
+    const char *path = argv[*i + 1];
+    if (lk->n == sizeof lk->comps / sizeof lk->comps[0]) {
+      fprintf(stderr, "shoal: too many --link options\n");
+      return CLI_EXIT_USAGE;
+    }
+    if (!lk->link && shoal_clink_new(&lk->link) != SHOAL_ERR_OK) return CLI_EXIT_ERROR;
+    if (!load(path, &lk->comps[lk->n])) return CLI_EXIT_ERROR;
+    shoal_diag_t d;
+    shoal_diag_clear(&d);
+    lk->n++;
+    shoal_err_t e = instantiate(s, lk, lk->comps[lk->n - 1], cfg, &lk->insts[lk->n - 1], &d);
+    if (e != SHOAL_ERR_OK) {
+      fprintf(stderr, "shoal: instantiating %s: %s\n", path, cli_diag_message(&d, e));
+      return shoal_err_is_trap(e) ? CLI_EXIT_TRAP : CLI_EXIT_ERROR;
+    }
+    if (shoal_clink_add(lk->link, lk->insts[lk->n - 1]) != SHOAL_ERR_OK) return CLI_EXIT_ERROR;
+  }
+  return CLI_EXIT_OK;
+}
+
+/* One call of `shoal call`: "name(args)" or "[resource-drop]R($N)". */
+static int call_one(shoal_store_t *s, shoal_cinstance_t *inst, handle_names_t *hn, const char *text) {
   const char *name;
   size_t name_len;
   if (shoal_wave_parse_call(text, strlen(text), &name, &name_len) != SHOAL_ERR_OK) {
     fprintf(stderr, "shoal: call: expected 'name(arg, ...)', got '%s'\n", text);
     return CLI_EXIT_USAGE;
   }
-  shoal_component_t *c;
-  if (!load(argv[1], &c)) return CLI_EXIT_ERROR;
-  int rc = CLI_EXIT_ERROR;
-  shoal_store_t *s = NULL;
-  shoal_cinstance_t *inst = NULL;
-  shoal_cval_t *args = NULL;
-  uint32_t nargs = 0;
-  char *fname = strndup(name, name_len);
   shoal_diag_t d;
   shoal_diag_clear(&d);
-  if (!fname || shoal_store_new(NULL, &s) != SHOAL_ERR_OK) {
-    fprintf(stderr, "shoal: call: out of memory\n");
-    goto done;
+  static const char drop[] = "[resource-drop]";
+  if (name_len > sizeof drop - 1 && memcmp(name, drop, sizeof drop - 1) == 0) {
+    unsigned k;
+    char close;
+    if (sscanf(name + name_len, " ( $%u %c", &k, &close) != 2 || close != ')' || k == 0 || k > hn->n) {
+      fprintf(stderr, "shoal: call: expected '%.*s($N)' with a handle of an earlier result\n", (int)name_len, name);
+      return CLI_EXIT_USAGE;
+    }
+    shoal_cval_t v = {.kind = SHOAL_CT_OWN};
+    v.of.handle = hn->v[k - 1].rep;
+    shoal_err_t e = shoal_cinstance_drop(s, inst, hn->v[k - 1].t, &v, &d);
+    if (e != SHOAL_ERR_OK) {
+      fprintf(stderr, "shoal: call: %s: %s\n", text, cli_diag_message(&d, e));
+      return shoal_err_is_trap(e) ? CLI_EXIT_TRAP : CLI_EXIT_ERROR;
+    }
+    printf("()\n");
+    return CLI_EXIT_OK;
   }
-  /* wasi:* imports get the minimal WASI 0.2 host (no arguments, no environment) */
-  const char *argv0[1] = {argv[1]};
-  shoal_crun_config_t wasi = {argv0, 1, NULL, 0};
-  shoal_err_t e = shoal_cinstance_new_wasi(s, c, &wasi, &inst, &d);
-  if (e != SHOAL_ERR_OK) {
-    fprintf(stderr, "shoal: call: instantiating %s: %s\n", argv[1], cli_diag_message(&d, e));
-    rc = shoal_err_is_trap(e) ? CLI_EXIT_TRAP : CLI_EXIT_ERROR;
-    goto done;
-  }
+  char *fname = strndup(name, name_len);
+  if (!fname) return CLI_EXIT_ERROR;
   shoal_cfunc_t *f = shoal_cinstance_func(inst, fname);
   if (!f) {
     fprintf(stderr, "shoal: call: no exported function '%s' (or the name is ambiguous)\n", fname);
-    goto done;
+    free(fname);
+    return CLI_EXIT_ERROR;
   }
+  int rc = CLI_EXIT_ERROR;
   const shoal_ctype_t *ft = shoal_cfunc_type(f);
-  nargs = shoal_ctype_count(ft);
-  args = calloc(nargs ? nargs : 1, sizeof *args);
+  uint32_t nargs = shoal_ctype_count(ft);
+  shoal_cval_t *args = calloc(nargs ? nargs : 1, sizeof *args);
   if (!args) goto done;
-  e = shoal_wave_parse_args(ft, text, strlen(text), args, &d);
+  shoal_err_t e = shoal_wave_parse_args(ft, text, strlen(text), args, &d);
   if (e != SHOAL_ERR_OK) {
     fprintf(stderr, "shoal: call: %s\n", cli_diag_message(&d, e));
     rc = CLI_EXIT_USAGE;
     goto done;
   }
+  for (uint32_t i = 0; i < nargs; i++)
+    if (!resolve_handles(hn, shoal_ctype_item(ft, i, NULL, NULL), &args[i])) { rc = CLI_EXIT_USAGE; goto done; }
   shoal_cval_t result;
   e = shoal_cfunc_call(s, f, args, nargs, &result, &d);
   if (e != SHOAL_ERR_OK) {
@@ -118,7 +245,7 @@ int cli_component_call(int argc, char **argv) {
   const shoal_ctype_t *rt = shoal_ctype_result(ft);
   if (rt) {
     char *out;
-    if (shoal_wave_print(rt, &result, &out) == SHOAL_ERR_OK) {
+    if (name_handles(hn, rt, &result) && shoal_wave_print(rt, &result, &out) == SHOAL_ERR_OK) {
       printf("%s\n", out);
       free(out);
       rc = CLI_EXIT_OK;
@@ -132,9 +259,58 @@ done:
   for (uint32_t i = 0; args && i < nargs; i++) shoal_cval_free(&args[i]);
   free(args);
   free(fname);
+  return rc;
+}
+
+/* shoal call [--link PROVIDER.wasm]... COMPONENT.wasm 'name(arg, ...)'...:
+** instantiate (imports from the linked providers, types only, and wasi:*
+** through the minimal WASI 0.2 host), call the exports in order with WAVE
+** arguments, print each WAVE result on a line; stop at the first failure. */
+int cli_component_call(int argc, char **argv) {
+  int i = 1;
+  linked_t lk = {.n = 0};
+  shoal_store_t *s = NULL;
+  shoal_component_t *c = NULL;
+  shoal_cinstance_t *inst = NULL;
+  handle_names_t hn = {NULL, 0, 0};
+  int rc = CLI_EXIT_ERROR;
+  int nlink = 0;
+  while (i + 1 < argc && strcmp(argv[i], "--link") == 0) { i += 2; nlink++; }
+  if (argc - i < 2 || argv[i][0] == '-') {
+    fprintf(stderr, "shoal: call: usage: shoal call [--link PROVIDER.wasm]... COMPONENT.wasm 'name(arg, ...)'...\n");
+    return CLI_EXIT_USAGE;
+  }
+  const char *path = argv[i];
+  if (shoal_store_new(NULL, &s) != SHOAL_ERR_OK) {
+    fprintf(stderr, "shoal: call: out of memory\n");
+    return CLI_EXIT_ERROR;
+  }
+  /* wasi:* imports get the minimal WASI 0.2 host (no arguments, no environment) */
+  const char *argv0[1] = {path};
+  shoal_crun_config_t wasi = {.argv = argv0, .argc = 1};
+  int j = 1;
+  if (nlink && (rc = link_options(argc, argv, &j, s, &wasi, &lk)) != CLI_EXIT_OK) goto done;
+  rc = CLI_EXIT_ERROR;
+  if (!load(path, &c)) goto done;
+  shoal_diag_t d;
+  shoal_diag_clear(&d);
+  shoal_err_t e = instantiate(s, &lk, c, &wasi, &inst, &d);
+  if (e != SHOAL_ERR_OK) {
+    fprintf(stderr, "shoal: call: instantiating %s: %s\n", path, cli_diag_message(&d, e));
+    rc = shoal_err_is_trap(e) ? CLI_EXIT_TRAP : CLI_EXIT_ERROR;
+    goto done;
+  }
+  for (int k = i + 1; k < argc; k++) {
+    rc = call_one(s, inst, &hn, argv[k]);
+    fflush(stdout);
+    if (rc != CLI_EXIT_OK) break;
+  }
+done:
+  free(hn.v);
   shoal_cinstance_free(inst);
-  shoal_store_free(s);
   shoal_component_free(c);
+  linked_free(&lk);
+  shoal_store_free(s);
   return rc;
 }
 
@@ -166,7 +342,7 @@ int cli_component_run(int argc, char **argv) {
   int rc = CLI_EXIT_ERROR;
   shoal_store_t *s = NULL;
   if (load(argv[i], &c)) {
-    shoal_crun_config_t cfg = {(const char *const *)argv + i, (size_t)(argc - i), all, nh + nenv};
+    shoal_crun_config_t cfg = {.argv = (const char *const *)argv + i, .argc = (size_t)(argc - i), .env = all, .nenv = nh + nenv};
     shoal_diag_t d;
     int code = 1;
     if (shoal_store_new(NULL, &s) == SHOAL_ERR_OK) {

@@ -395,6 +395,19 @@ static bool parse_value(wp_t *p, const cmp_type_t *t, shoal_cval_t *out, int dep
     if (!out->of.var.payload) return werr(p, "out of host memory");
     return parse_value(p, t->elem, out->of.var.payload, depth + 1);
   }
+  case SHOAL_CT_OWN: case SHOAL_CT_BORROW: {
+    /* shoal's own spelling of a handle, `$N`, as put_value prints it */
+    skip_ws(p);
+    if (p->pos >= p->len || p->s[p->pos] != '$') return werr(p, "expected a resource handle `$N`");
+    p->pos++;
+    uint64_t h = 0;
+    size_t start = p->pos;
+    while (p->pos < p->len && isdigit((unsigned char)p->s[p->pos]) && h <= UINT32_MAX)
+      h = h * 10 + (uint64_t)(p->s[p->pos++] - '0');
+    if (p->pos == start || h > UINT32_MAX) return werr(p, "expected a handle number (0..4294967295) after `$`");
+    out->of.handle = (uint32_t)h;
+    return true;
+  }
   default:
     return werr(p, "values of this type have no WAVE form");
   }
