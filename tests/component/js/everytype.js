@@ -68,7 +68,7 @@ export const types = {
     return [c.codePointAt(0), c.toUpperCase() + c.toLowerCase()];
   },
   ints(a, b, c, d) {
-    return [BigInt(a), BigInt(b), c, BigInt.asIntN(64, d), c - BigInt(a)];
+    return BigInt64Array.of(BigInt(a), BigInt(b), c, BigInt.asIntN(64, d), BigInt.asIntN(64, c - BigInt(a)));
   },
   nested(x) {
     return x.map((o) => (o === undefined ? 'none' : o.tag === 'ok' ? `ok ${o.val}` : `err ${o.val}`));
