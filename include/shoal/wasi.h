@@ -99,6 +99,19 @@ void shoal_wasi_interrupt(shoal_wasi_t *w);
 shoal_err_t shoal_wasi_run_start(shoal_wasi_t *w, shoal_store_t *s, shoal_instance_t *inst,
                                  int *exit_code, shoal_diag_t *diag);
 
+/* The sandbox's path resolution, for other layers (WASI 0.2 for components):
+** paths resolve beneath dirfd and never leave it ("..", absolute paths and
+** symlinks included; an escape is -EPERM). wflags: SHOAL_WASI_* flags.
+** shoal_wasi_open_beneath opens path with open(2) flags and mode (a final
+** symlink is followed only when follow) and returns the fd or -errno.
+** shoal_wasi_resolve_beneath finds the directory holding path's last
+** component: *parent_fd (O_PATH; close it) and *name (malloc'ed; a trailing
+** '/' of path is kept, and *trailing says so); with follow, a final symlink
+** is followed (beneath dirfd too). Returns 0 or -errno. */
+int shoal_wasi_open_beneath(int dirfd, const char *path, int flags, unsigned mode, bool follow, unsigned wflags);
+int shoal_wasi_resolve_beneath(int dirfd, const char *path, bool follow, unsigned wflags, int *parent_fd,
+                               char **name, bool *trailing);
+
 #ifdef __cplusplus
 }
 #endif

@@ -54,6 +54,7 @@ typedef struct cmp_dtor {
   const cmp_type_t *rt;
   shoal_func_t *fn;        /* NULL: no destructor */
   cmp_cinst_t *inst;
+  const shoal_cimport_t *host;  /* a host resource's "[resource-drop]R" import */
 } cmp_dtor_t;
 
 struct shoal_cinstance {

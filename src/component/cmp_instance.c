@@ -61,6 +61,52 @@ static cmp_rfunc_t *host_func(frame_t *f, cmp_type_t *ft, const shoal_cimport_t 
   return &cf->f;
 }
 
+static cmp_dtor_t *dtor_push(frame_t *f) {
+  shoal_cinstance_t *ci = f->ci;
+  if (ci->ndtors == ci->dtors_cap) {
+    uint32_t cap = ci->dtors_cap ? ci->dtors_cap * 2 : 8;
+    cmp_dtor_t *p = realloc(ci->dtors, cap * sizeof *p);
+    if (!p) {
+      cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
+      return NULL;
+    }
+    ci->dtors = p;
+    ci->dtors_cap = cap;
+  }
+  cmp_dtor_t *dt = &ci->dtors[ci->ndtors++];
+  memset(dt, 0, sizeof *dt);
+  return dt;
+}
+
+/* A host resource R of instance import `iface` gets the host's destructor
+** "iface#[resource-drop]R" when the host provides one. */
+static shoal_err_t host_resource(frame_t *f, const cmp_def_t *def, const cmp_extern_t *x) {
+  char name[256];
+  int n = snprintf(name, sizeof name, "[resource-drop]%.*s", (int)x->name_len, x->name);
+  if (n < 0 || (size_t)n >= sizeof name) return SHOAL_ERR_OK;
+  const shoal_cimport_t *imp = host_find(f->host, def->name, def->name_len, name, (uint32_t)n);
+  if (!imp) return SHOAL_ERR_OK;
+  cmp_dtor_t *dt = dtor_push(f);
+  if (!dt) return SHOAL_ERR_NOMEM;
+  dt->rt = x->type;
+  dt->host = imp;
+  return SHOAL_ERR_OK;
+}
+
+/* Calls a host resource's destructor for a dropped own handle. */
+static shoal_err_t host_dtor_call(shoal_store_t *s, const cmp_dtor_t *dt, uint32_t rep, shoal_diag_t *d) {
+  cmp_rfunc_t rf = {.kind = CMP_FN_HOST, .host = dt->host->fn, .env = dt->host->env, .name = dt->host->name};
+  cmp_type_t own = {.kind = SHOAL_CT_OWN, .elem = (cmp_type_t *)dt->rt};
+  cmp_field_t param = {.name = "self", .name_len = 4, .type = &own};
+  cmp_type_t ft = {.kind = SHOAL_CT_FUNC, .n = 1, .fields = &param};
+  rf.type = &ft;
+  shoal_cval_t arg = {.kind = SHOAL_CT_OWN, .of.handle = rep}, res;
+  memset(&res, 0, sizeof res);
+  shoal_err_t e = cmp_call(s, &rf, NULL, &arg, 1, &res, d);
+  shoal_cval_free(&res);
+  return e;
+}
+
 static shoal_err_t host_import(frame_t *f, const cmp_def_t *def, cmp_rval_t *out) {
   const cmp_imports_t *h = f->host;
   if (def->sort == CMP_SORT_FUNC) {
@@ -83,7 +129,11 @@ static shoal_err_t host_import(frame_t *f, const cmp_def_t *def, cmp_rval_t *out
       ri->names[i] = x->name;
       ri->name_lens[i] = x->name_len;
       ri->sorts[i] = x->sort;
-      if (x->sort == CMP_SORT_TYPE) continue;  /* types have no run-time value */
+      if (x->sort == CMP_SORT_TYPE) {  /* types have no run-time value */
+        shoal_err_t e = x->type->kind == SHOAL_CT_RESOURCE ? host_resource(f, def, x) : SHOAL_ERR_OK;
+        if (e) return e;
+        continue;
+      }
       if (x->sort != CMP_SORT_FUNC)
         return cmp_fail(f->diag, SHOAL_ERR_LINK, -1, "import `%.*s`: host instances can only provide functions and types",
                         (int)def->name_len, def->name);
@@ -146,6 +196,14 @@ static shoal_err_t res_drop(shoal_caller_t *c, void *envp, shoal_raw_t *io) {
   }
   for (uint32_t k = 0; k < env->ci->ndtors; k++) {
     cmp_dtor_t *dt = &env->ci->dtors[k];
+    if (dt->rt == copy.rt && dt->host) {
+      shoal_diag_t d;
+      shoal_diag_clear(&d);
+      shoal_err_t e = host_dtor_call(shoal_caller_store(c), dt, copy.rep, &d);
+      if (e == SHOAL_ERR_EXIT) return e;
+      if (e) return shoal_caller_trap(c, "%s", d.message[0] ? d.message : shoal_err_message(e));
+      break;
+    }
     if (dt->rt != copy.rt || !dt->fn) continue;
     shoal_raw_t dio[1] = {copy.rep};
     shoal_diag_t d;
@@ -275,15 +333,8 @@ static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
     if ((e = outer_static(f, def, &v))) return e;
     break;
   case CMP_DEF_TYPE: {  /* a resource definition: remember its destructor */
-    shoal_cinstance_t *ci = f->ci;
-    if (ci->ndtors == ci->dtors_cap) {
-      uint32_t cap = ci->dtors_cap ? ci->dtors_cap * 2 : 8;
-      cmp_dtor_t *p = realloc(ci->dtors, cap * sizeof *p);
-      if (!p) return cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
-      ci->dtors = p;
-      ci->dtors_cap = cap;
-    }
-    cmp_dtor_t *dt = &ci->dtors[ci->ndtors++];
+    cmp_dtor_t *dt = dtor_push(f);
+    if (!dt) return SHOAL_ERR_NOMEM;
     dt->rt = def->type;
     dt->inst = f->inst;
     dt->fn = def->type->dtor >= 0 ? f->vals[CMP_SORT_CORE_FUNC][def->type->dtor].ext.of.func : NULL;
@@ -403,6 +454,22 @@ shoal_err_t shoal_cinstance_new(shoal_store_t *s, const shoal_component_t *c, co
 
 void shoal_cinstance_free(shoal_cinstance_t *ci) {
   if (!ci) return;
+  /* own handles of host resources still held: the host's destructors */
+  for (uint32_t k = 0; k < ci->ndtors; k++) {
+    if (!ci->dtors[k].host) continue;
+    for (cmp_cinst_t *i = ci->all;; i = i->next_all) {
+      cmp_table_t *t = i ? &i->handles : &ci->host_table;
+      for (uint32_t h = 1; h < t->n; h++)
+        if (t->h[h].rt == ci->dtors[k].rt && t->h[h].own) {
+          shoal_diag_t d;
+          shoal_diag_clear(&d);
+          uint32_t rep = t->h[h].rep;
+          cmp_table_remove(t, h);
+          host_dtor_call(ci->store, &ci->dtors[k], rep, &d);
+        }
+      if (!i) break;
+    }
+  }
   if (ci->cleanup) ci->cleanup(ci->cleanup_data);
   for (cmp_cinst_t *i = ci->all; i; i = i->next_all) cmp_table_free(&i->handles);
   cmp_table_free(&ci->host_table);

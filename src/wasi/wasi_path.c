@@ -372,6 +372,41 @@ static int resolve_final(const shoal_wasi_t *w, int dirfd, const char *path, boo
   return 0;
 }
 
+/* The public entry points (wasi.h) for other layers' sandboxes. */
+int shoal_wasi_open_beneath(int dirfd, const char *path, int flags, unsigned mode, bool follow, unsigned wflags) {
+  shoal_wasi_t w;
+  memset(&w, 0, sizeof w);
+  w.flags = wflags;
+  return open_beneath(&w, dirfd, path, flags, mode, follow);
+}
+
+int shoal_wasi_resolve_beneath(int dirfd, const char *path, bool follow, unsigned wflags, int *parent_fd,
+                               char **name, bool *trailing) {
+  shoal_wasi_t w;
+  memset(&w, 0, sizeof w);
+  w.flags = wflags;
+  parent_t p;
+  *parent_fd = -1;
+  *name = NULL;
+  *trailing = false;
+  int r = follow ? resolve_final(&w, dirfd, path, true, &p) : resolve_parent(&w, dirfd, path, &p);
+  if (r < 0) return r;
+  size_t nl = strlen(p.name);
+  char *n = malloc(nl + 2);
+  if (!n) {
+    parent_free(&p);
+    return -ENOMEM;
+  }
+  memcpy(n, p.name, nl + 1);
+  if (p.trailing) strcat(n, "/");
+  *parent_fd = p.fd;
+  *name = n;
+  *trailing = p.trailing;
+  p.fd = -1;
+  parent_free(&p);
+  return 0;
+}
+
 /* }=================================================================== */
 
 /* {===================================================================
