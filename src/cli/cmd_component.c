@@ -314,35 +314,59 @@ done:
   return rc;
 }
 
-/* shoal run [--env KEY=VALUE]... [--inherit-env] COMPONENT.wasm [ARGS...]:
-** wasi:cli/run with the minimal WASI 0.2 host of shoal_component_run. */
+/* --dir HOST[::GUEST][:readonly] (as for core modules); spec is modified. */
+static bool component_dir(char *spec, shoal_wasi_preopen_t *out) {
+  size_t n = strlen(spec);
+  static const char ro[] = ":readonly";
+  out->readonly = n > sizeof ro - 1 && strcmp(spec + n - (sizeof ro - 1), ro) == 0;
+  if (out->readonly) spec[n - (sizeof ro - 1)] = '\0';
+  char *sep = strstr(spec, "::");
+  out->host_path = out->guest_path = spec;
+  if (sep) {
+    *sep = '\0';
+    out->guest_path = sep + 2;
+  }
+  return out->host_path[0] && out->guest_path[0];
+}
+
+/* shoal run [--env KEY=VALUE]... [--inherit-env] [--dir HOST[::GUEST]]...
+** COMPONENT.wasm [ARGS...]: wasi:cli/run with the WASI 0.2 host of
+** shoal_component_run. */
 int cli_component_run(int argc, char **argv) {
   extern char **environ;
   const char **env = calloc((size_t)argc + 1, sizeof *env);
-  size_t nenv = 0;
+  shoal_wasi_preopen_t *dirs = calloc((size_t)argc + 1, sizeof *dirs);
+  size_t nenv = 0, ndirs = 0;
   bool inherit = false;
   int i = 1;
+  if (!env || !dirs) { free(env); free(dirs); return CLI_EXIT_ERROR; }
   for (; i < argc && argv[i][0] == '-'; i++) {
+    char *dir = strcmp(argv[i], "--dir") == 0 && i + 1 < argc ? argv[++i]
+              : strncmp(argv[i], "--dir=", 6) == 0 ? argv[i] + 6 : NULL;
     if (strcmp(argv[i], "--env") == 0 && i + 1 < argc) env[nenv++] = argv[++i];
     else if (strcmp(argv[i], "--inherit-env") == 0) inherit = true;
+    else if (dir && component_dir(dir, &dirs[ndirs])) ndirs++;
     else {
-      fprintf(stderr, "shoal: run: option %s is not supported for components\n", argv[i]);
+      fprintf(stderr, dir ? "shoal: run: --dir %s: expected HOST[::GUEST][:readonly]\n"
+                          : "shoal: run: option %s is not supported for components\n", dir ? dir : argv[i]);
       free(env);
+      free(dirs);
       return CLI_EXIT_USAGE;
     }
   }
-  if (i >= argc) { free(env); fprintf(stderr, "shoal: run: missing FILE.wasm\n"); return CLI_EXIT_USAGE; }
+  if (i >= argc) { free(env); free(dirs); fprintf(stderr, "shoal: run: missing FILE.wasm\n"); return CLI_EXIT_USAGE; }
   size_t nh = 0;
   if (inherit) while (environ[nh]) nh++;
   const char **all = calloc(nh + nenv + 1, sizeof *all);
-  if (!all) { free(env); return CLI_EXIT_ERROR; }
+  if (!all) { free(env); free(dirs); return CLI_EXIT_ERROR; }
   for (size_t k = 0; k < nh; k++) all[k] = environ[k];
   for (size_t k = 0; k < nenv; k++) all[nh + k] = env[k];
   shoal_component_t *c;
   int rc = CLI_EXIT_ERROR;
   shoal_store_t *s = NULL;
   if (load(argv[i], &c)) {
-    shoal_crun_config_t cfg = {.argv = (const char *const *)argv + i, .argc = (size_t)(argc - i), .env = all, .nenv = nh + nenv};
+    shoal_crun_config_t cfg = {.argv = (const char *const *)argv + i, .argc = (size_t)(argc - i), .env = all, .nenv = nh + nenv,
+                               .preopens = dirs, .npreopens = ndirs};
     shoal_diag_t d;
     int code = 1;
     if (shoal_store_new(NULL, &s) == SHOAL_ERR_OK) {
@@ -360,6 +384,7 @@ int cli_component_run(int argc, char **argv) {
   }
   free(all);
   free(env);
+  free(dirs);
   return rc;
 }
 
