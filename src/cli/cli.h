@@ -76,6 +76,9 @@ void cli_buf_val(cli_buf_t *b, const shoal_val_t *v);
 /* spectest.c */
 int cli_spectest_main(int argc, char **argv);
 
+/* cmd_serve.c: `shoal serve` */
+int cli_serve_main(int argc, char **argv);
+
 /* spectest_host.c: the "spectest" module the spec scripts import from. */
 typedef struct spectest_host spectest_host_t;
 spectest_host_t *spectest_host_new(shoal_store_t *s, bool verbose);

@@ -62,6 +62,9 @@ static const char usage_text[] =
   "      runs in-process. -v prints notes (e.g. differing error messages)\n"
   "      and the output of the spectest print functions. Scripts named\n"
   "      simd_* are counted as skipped: the API has no v128 values.\n"
+  "  serve [OPTIONS] COMPONENT.wasm\n"
+  "      Serve a wasi:http/proxy component over HTTP/1.1, a fresh instance per\n"
+  "      request (see shoal serve --help).\n"
   "  help, --help      This text.\n"
   "  --version         Print the version.\n"
   "\n"
@@ -831,6 +834,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "validate") == 0) return cmd_validate(argc - 1, argv + 1);
   if (strcmp(cmd, "inspect") == 0) return cmd_inspect(argc - 1, argv + 1);
   if (strcmp(cmd, "spectest") == 0) return cli_spectest_main(argc - 1, argv + 1);
+  if (strcmp(cmd, "serve") == 0) return cli_serve_main(argc - 1, argv + 1);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
     fputs(usage_text, stdout);
     return CLI_EXIT_OK;

@@ -1,0 +1,139 @@
+/*
+** Internal declarations of the host layer (wasi:http serving): the
+** per-request state the wasi:http host functions work on, and the helpers
+** shared between the host_*.c files.
+*/
+#ifndef SHOAL_HOST_INT_H
+#define SHOAL_HOST_INT_H
+
+#include "shoal/host.h"
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* {==================================================================
+** wasi:http resources of one request (reps are indices + 1 in host_rq_t.objs)
+** =================================================================== */
+typedef enum host_kind {
+  HOST_FIELDS = 1, HOST_INCOMING_REQUEST, HOST_INCOMING_BODY, HOST_FUTURE_TRAILERS,
+  HOST_OUTGOING_RESPONSE, HOST_OUTGOING_BODY, HOST_RESPONSE_OUTPARAM,
+  HOST_OUTGOING_REQUEST, HOST_REQUEST_OPTIONS, HOST_FUTURE_INCOMING_RESPONSE,
+  HOST_INCOMING_RESPONSE
+} host_kind_t;
+
+/* A header list, shared by a message and the fields handles that view it. */
+typedef struct host_fieldset {
+  shoal_http_field_t *v;
+  size_t n, cap;
+  int refs;
+} host_fieldset_t;
+
+/* Bytes written by the guest to an outgoing body, or read by it. */
+typedef struct host_buf {
+  uint8_t *p;
+  size_t n, cap, pos;  /* pos: read position of incoming bodies */
+} host_buf_t;
+
+typedef struct host_obj host_obj_t;
+struct host_obj {
+  host_kind_t kind;
+  bool live;
+  host_fieldset_t *fields;      /* FIELDS (view), messages (their headers) */
+  bool immutable;               /* FIELDS */
+  host_buf_t *body;             /* bodies: the bytes (owned by the message) */
+  uint32_t body_rep;            /* messages: their body object (0: not taken) */
+  uint32_t stream_rep;          /* bodies: the wasi stream (0: not taken) */
+  bool finished;                /* outgoing bodies */
+  host_fieldset_t *trailers;    /* outgoing bodies, after finish */
+  int status;                   /* responses */
+  char *method, *path, *authority, *scheme; /* outgoing requests */
+  uint32_t response_rep;        /* future-incoming-response: the result */
+  int error_code;               /* future-incoming-response: error-code case, or -1 */
+  bool taken;                   /* future/consume: already returned */
+};
+
+typedef struct shoal_proxy_worker host_worker_t;
+
+/* One request being handled by a fresh instance. */
+typedef struct host_rq {
+  host_worker_t *w;
+  shoal_wasi_ctx_t *wasi;
+  const shoal_http_request_t *req;
+  host_buf_t req_body;          /* a read view of req->body */
+  host_obj_t *objs;
+  uint32_t nobjs, cap;
+  /* the response, once response-outparam.set ran */
+  bool responded;
+  uint32_t response_rep;        /* the outgoing-response */
+  int error_status;             /* set with an error-code: 500 */
+} host_rq_t;
+
+uint32_t host_obj_new(host_rq_t *rq, host_kind_t kind);
+host_obj_t *host_obj_get(host_rq_t *rq, uint32_t rep, host_kind_t kind);
+void host_rq_free(host_rq_t *rq);
+
+host_fieldset_t *host_fieldset_new(void);
+void host_fieldset_unref(host_fieldset_t *f);
+bool host_fieldset_add(host_fieldset_t *f, const char *name, size_t nl, const char *val, size_t vl);
+void host_fields_free(shoal_http_field_t *v, size_t n);
+
+/* Component values for host results (host_cval.c); false when out of memory. */
+bool host_cv_string(shoal_cval_t *v, const char *s, size_t n);
+bool host_cv_bytes(shoal_cval_t *v, const uint8_t *p, size_t n);   /* list<u8> */
+shoal_cval_t *host_cv_case(shoal_cval_t *v, shoal_ctype_kind_t kind, uint32_t disc); /* the payload */
+void host_cv_own(shoal_cval_t *v, uint32_t rep);
+/* A string or list<u8> argument as malloc'ed bytes (NUL-terminated). */
+char *host_cv_dup(const shoal_cval_t *v, size_t *n);
+
+/* The wasi:http host imports (host_http_types.c, host_outgoing.c), env = the worker. */
+size_t host_http_imports(host_worker_t *w, shoal_cimport_t *out, size_t cap);
+size_t host_outgoing_imports(host_worker_t *w, shoal_cimport_t *out, size_t cap);
+/* Performs outgoing request rep (host_outgoing.c): sets its future's result. */
+void host_outgoing_perform(host_rq_t *rq, uint32_t future_rep);
+/* An input-stream over buf in rq's WASI context; 0 when out of memory. */
+uint32_t host_input_stream(host_rq_t *rq, host_buf_t *buf);
+/* }================================================================== */
+
+/* {==================================================================
+** Proxies and workers (host_proxy.c)
+** =================================================================== */
+struct shoal_proxy {
+  uint8_t *bytes;
+  size_t len;
+  shoal_proxy_config_t cfg;
+  char handle_name[96];         /* "wasi:http/incoming-handler@0.2.x#handle" */
+};
+
+struct shoal_proxy_worker {
+  shoal_proxy_t *p;
+  shoal_component_t *comp;      /* per worker: lazily computed ABI layouts are not shared between threads */
+  shoal_cimport_t imports[96];
+  size_t nimports;
+  host_rq_t *rq;                /* the request being handled */
+  pthread_mutex_t lock;         /* guards store/wasi for interrupts from other threads */
+  shoal_store_t *store;
+  shoal_wasi_ctx_t *wasi;
+  atomic_bool timed_out;
+  atomic_int_fast64_t deadline_ns; /* CLOCK_MONOTONIC; 0: idle */
+};
+
+uint64_t host_now_ns(void);
+/* }================================================================== */
+
+/* {==================================================================
+** Metrics (host_metrics.c) and the access log (host_log.c)
+** =================================================================== */
+void host_metrics_request(int status, uint64_t ns, shoal_proxy_outcome_t outcome);
+void host_metrics_rejected(void);
+void host_metrics_inflight(int delta);
+/* Prometheus text format; malloc'ed. */
+char *host_metrics_text(size_t *len);
+
+typedef struct host_log host_log_t;
+host_log_t *host_log_open(const char *path);
+/* One line, buffered (flushed when the buffer fills and by host_log_flush). */
+void host_log_line(host_log_t *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void host_log_flush(host_log_t *l);
+void host_log_close(host_log_t *l);
+/* }================================================================== */
+
+#endif
