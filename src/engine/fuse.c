@@ -169,7 +169,7 @@ static bool shift_operand(const cc *c, const uint32_t *a, const uint32_t *b, uin
 }
 
 int eng_fuse_take_op(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]) {
-  if (c->patch_end != c->len || c->hist[0].end != c->len) return -1;
+  if (c->hist[0].end != c->len) return -1;
   int fused = fused_form(op, c->hist[0].op);
   uint32_t s0 = c->hist[0].start;
   if (fused < 0) {
@@ -221,7 +221,7 @@ int eng_fuse_take_op(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]) {
 ** that code back and returns the folded form (1 _AI, 2 _AA, 3 _SX) with its
 ** operand words; else 0. */
 uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[4]) {
-  if (!c->live || c->vals[p].kind != K_STACK || c->patch_end != c->len) return 0;
+  if (!c->live || c->vals[p].kind != K_STACK) return 0;
   uint32_t s0 = c->hist[0].start;
   if (c->hist[0].end != c->len || c->code[s0 + HW] != p || word_fix(c, s0 + HW) != 1) return 0;
   uint16_t op = c->hist[0].op;
