@@ -312,6 +312,11 @@ shoal_err_t shoal_cinstance_new_wasi_ctx(shoal_store_t *s, const shoal_component
 /* The WASI context of the instance whose import is being called (NULL if
 ** it was not made with one). */
 shoal_wasi_ctx_t *shoal_ccall_wasi(shoal_ccall_t *call);
+/* shoal_component_run with extra host imports (looked up before WASI's), as
+** shoal_cinstance_new_wasi_ctx takes them: a command linked to providers. */
+shoal_err_t shoal_component_run_extra(shoal_store_t *s, const shoal_component_t *c, const shoal_crun_config_t *cfg,
+                                      const shoal_cimport_t *extra, size_t nextra, int *exit_code,
+                                      shoal_diag_t *diag);
 
 /* }=================================================================== */
 

@@ -138,18 +138,22 @@ typedef struct linked {
   shoal_cinstance_t *insts[16];
   size_t n;
   shoal_clink_t *link;
+  shoal_wasi_ctx_t *ctxs[17];  /* of the providers and the component using them */
+  size_t nctxs;
 } linked_t;
 
+/* After the instance of the component using the providers is freed. */
 static void linked_free(linked_t *lk) {
   shoal_clink_free(lk->link);
   for (size_t i = lk->n; i-- > 0;) {
     shoal_cinstance_free(lk->insts[i]);
     shoal_component_free(lk->comps[i]);
   }
+  for (size_t i = 0; i < lk->nctxs; i++) shoal_wasi_ctx_free(lk->ctxs[i]);
 }
 
-/* Instantiates c: imports the linked providers export come from them;
-** without any, wasi:* imports get the minimal WASI 0.2 host (cfg). */
+/* Instantiates c: imports the linked providers export come from them,
+** wasi:* imports from the WASI 0.2 host (cfg). */
 static shoal_err_t instantiate(shoal_store_t *s, linked_t *lk, const shoal_component_t *c,
                                const shoal_crun_config_t *cfg, shoal_cinstance_t **out, shoal_diag_t *d) {
   const shoal_cimport_t *imps = NULL;
@@ -158,8 +162,12 @@ static shoal_err_t instantiate(shoal_store_t *s, linked_t *lk, const shoal_compo
     shoal_err_t e = shoal_clink_imports(lk->link, c, &imps, &n, d);
     if (e) return e;
   }
-  if (n == 0) return shoal_cinstance_new_wasi(s, c, cfg, out, d);
-  return shoal_cinstance_new(s, c, imps, n, out, d);
+  if (!lk->link) return shoal_cinstance_new_wasi(s, c, cfg, out, d);
+  shoal_wasi_ctx_t *w;
+  shoal_err_t e = shoal_wasi_ctx_new(cfg, &w, d);
+  if (e) return e;
+  lk->ctxs[lk->nctxs++] = w;
+  return shoal_cinstance_new_wasi_ctx(s, c, w, imps, n, out, d);
 }
 
 /* Loads and instantiates each provider of argv[*i...] `--link FILE` pairs. */
@@ -329,7 +337,40 @@ static bool component_dir(char *spec, shoal_wasi_preopen_t *out) {
   return out->host_path[0] && out->guest_path[0];
 }
 
-/* shoal run [--env KEY=VALUE]... [--inherit-env] [--dir HOST[::GUEST]]...
+static bool has_link(int argc, char **argv) {
+  for (int i = 1; i + 1 < argc && argv[i][0] == '-'; i++)
+    if (strcmp(argv[i], "--link") == 0) return true;
+  return false;
+}
+
+/* shoal run --link PROVIDER.wasm ...: the providers are instantiated in
+** order (each with WASI from cfg), then the command runs with their exports
+** for its imports. */
+static shoal_err_t run_linked(int argc, char **argv, shoal_store_t *s, const shoal_component_t *c,
+                              const shoal_crun_config_t *cfg, int *code, shoal_diag_t *d) {
+  linked_t lk = {.n = 0};
+  shoal_err_t e = SHOAL_ERR_LINK;
+  shoal_diag_clear(d);
+  for (int i = 1; i + 1 < argc && argv[i][0] == '-'; i++) {
+    if (strcmp(argv[i], "--link") != 0) continue;
+    char *pair[3] = {argv[0], argv[i], argv[i + 1]};
+    int k = 1;
+    if (link_options(3, pair, &k, s, cfg, &lk) != CLI_EXIT_OK) {
+      snprintf(d->message, sizeof d->message, "cannot link %s", argv[i + 1]);
+      goto done;
+    }
+    i++;
+  }
+  const shoal_cimport_t *imps = NULL;
+  size_t n = 0;
+  if ((e = shoal_clink_imports(lk.link, c, &imps, &n, d)) == SHOAL_ERR_OK)
+    e = shoal_component_run_extra(s, c, cfg, imps, n, code, d);
+done:
+  linked_free(&lk);
+  return e;
+}
+
+/* shoal run [--env KEY=VALUE]... [--inherit-env] [--dir HOST[::GUEST]]... [--link P.wasm]...
 ** COMPONENT.wasm [ARGS...]: wasi:cli/run with the WASI 0.2 host of
 ** shoal_component_run. */
 int cli_component_run(int argc, char **argv) {
@@ -344,6 +385,7 @@ int cli_component_run(int argc, char **argv) {
     char *dir = strcmp(argv[i], "--dir") == 0 && i + 1 < argc ? argv[++i]
               : strncmp(argv[i], "--dir=", 6) == 0 ? argv[i] + 6 : NULL;
     if (strcmp(argv[i], "--env") == 0 && i + 1 < argc) env[nenv++] = argv[++i];
+    else if (strcmp(argv[i], "--link") == 0 && i + 1 < argc) i++;  /* run_linked reads them */
     else if (strcmp(argv[i], "--inherit-env") == 0) inherit = true;
     else if (dir && component_dir(dir, &dirs[ndirs])) ndirs++;
     else {
@@ -370,7 +412,8 @@ int cli_component_run(int argc, char **argv) {
     shoal_diag_t d;
     int code = 1;
     if (shoal_store_new(NULL, &s) == SHOAL_ERR_OK) {
-      shoal_err_t e = shoal_component_run(s, c, &cfg, &code, &d);
+      shoal_err_t e = has_link(argc, argv) ? run_linked(argc, argv, s, c, &cfg, &code, &d)
+                                           : shoal_component_run(s, c, &cfg, &code, &d);
       if (e == SHOAL_ERR_OK || e == SHOAL_ERR_EXIT) {
         rc = code;
       } else {
@@ -407,7 +450,9 @@ int cli_component_dispatch(const char *cmd, int argc, char **argv) {
   if (!inspect && !run) return -1;
   for (int i = 1; i < argc; i++) {
     if (argv[i][0] == '-') {
-      if (strcmp(argv[i], "--env") == 0 || strcmp(argv[i], "--dir") == 0 || strcmp(argv[i], "--invoke") == 0) i++;
+      if (strcmp(argv[i], "--env") == 0 || strcmp(argv[i], "--dir") == 0 || strcmp(argv[i], "--invoke") == 0 ||
+          strcmp(argv[i], "--link") == 0)
+        i++;
       continue;
     }
     if (!is_component_file(argv[i])) return -1;

@@ -386,3 +386,39 @@ shoal_err_t shoal_clink_imports(shoal_clink_t *l, const shoal_component_t *consu
   return SHOAL_ERR_OK;
 }
 /* }================================================================== */
+
+/* {==================================================================
+** A command with extra imports (linked providers)
+** =================================================================== */
+shoal_err_t shoal_component_run_extra(shoal_store_t *s, const shoal_component_t *c, const shoal_crun_config_t *cfg,
+                                      const shoal_cimport_t *extra, size_t nextra, int *exit_code, shoal_diag_t *diag) {
+  if (diag) shoal_diag_clear(diag);
+  *exit_code = 1;
+  const cmp_scope_t *r = c->root;
+  char name[160] = "";
+  for (uint32_t i = 0; i < r->nexports && !name[0]; i++) {
+    const cmp_extern_t *x = &r->exports[i];
+    if (x->sort == CMP_SORT_INSTANCE && x->name_len > 13 && x->name_len < 100 && memcmp(x->name, "wasi:cli/run@", 13) == 0)
+      snprintf(name, sizeof name, "%.*s#run", (int)x->name_len, x->name);
+  }
+  if (!name[0]) return cmp_fail(diag, SHOAL_ERR_NOT_FOUND, -1, "the component exports no wasi:cli/run");
+  shoal_wasi_ctx_t *w = NULL;
+  shoal_cinstance_t *inst = NULL;
+  shoal_err_t e = shoal_wasi_ctx_new(cfg, &w, diag);
+  if (!e) e = shoal_cinstance_new_wasi_ctx(s, c, w, extra, nextra, &inst, diag);
+  shoal_cfunc_t *run = inst ? shoal_cinstance_func(inst, name) : NULL;
+  if (!e && !run) e = cmp_fail(diag, SHOAL_ERR_NOT_FOUND, -1, "no function `%s`", name);
+  if (!e) {
+    shoal_cval_t res;
+    memset(&res, 0, sizeof res);
+    e = shoal_cfunc_call(s, run, NULL, 0, &res, diag);
+    fflush(stdout);
+    if (e == SHOAL_ERR_OK) *exit_code = res.kind == SHOAL_CT_RESULT && res.of.var.disc ? 1 : 0;
+    else if (e == SHOAL_ERR_EXIT) *exit_code = diag ? diag->exit_code : 1;
+    shoal_cval_free(&res);
+  }
+  shoal_cinstance_free(inst);
+  shoal_wasi_ctx_free(w);
+  return e;
+}
+/* }================================================================== */
