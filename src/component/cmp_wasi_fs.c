@@ -468,7 +468,8 @@ static shoal_err_t one_path(WASI_ARGS) {
   int e = resolve(d, &a[1], false, &p);
   if (e) return fail(c, envp, r, e);
   const char *f = WASI_ENV->func;
-  int rc = f[0] == 'c' ? mkdirat(p.fd, p.name, 0777) : unlinkat(p.fd, p.name, f[0] == 'r' ? AT_REMOVEDIR : 0);
+  int rc = strstr(f, ".create-") ? mkdirat(p.fd, p.name, 0777)
+         : unlinkat(p.fd, p.name, strstr(f, ".remove-") ? AT_REMOVEDIR : 0);
   e = errno;
   at_free(&p);
   return rc ? fail(c, envp, r, e) : ok_unit(r);
