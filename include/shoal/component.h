@@ -183,9 +183,9 @@ shoal_err_t shoal_clink_imports(shoal_clink_t *l, const shoal_component_t *consu
                                 const shoal_cimport_t **imports, size_t *n, shoal_diag_t *diag);
 void shoal_clink_free(shoal_clink_t *l);
 
-/* Runs a command component (its wasi:cli/run export) with a minimal WASI
-** 0.2 host: arguments, environment, stdin/stdout/stderr, clocks and exit;
-** no preopened directories (other wasi:* functions trap when called).
+/* Runs a command component (its wasi:cli/run export) with the WASI 0.2
+** host: arguments, environment, stdio, clocks, random, wasi:io, and the
+** pre-opened directories of cfg (wasi:sockets functions trap when called).
 ** *exit_code is the guest's exit status (run returning err: 1). Returns
 ** OK, SHOAL_ERR_EXIT (exit was called), a trap, or a link error. */
 typedef struct shoal_crun_config {
