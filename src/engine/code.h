@@ -110,6 +110,13 @@ typedef enum eng_op {
   /* multiply-add by a constant: d a x k, d = a + x * k (k sign-extended) */
   ENG_OP_I32_ADD_MUL,
   ENG_OP_I64_ADD_MUL,
+  /* two operations in one, the first result a temporary (sums, the
+  ** sigma functions of hashes, masks): d a x y: d = a + x + y;
+  ** d a x: d = a & ~x; d a k x k2: d = rotl(a, k) ^ rotl(x, k2) */
+  ENG_OP_I32_ADD3,
+  ENG_OP_I64_ADD3,
+  ENG_OP_I32_ANDN,
+  ENG_OP_I32_ROTL_XOR_ROTL,
   /* loop back-edge `d = a + b; br_if (d cond c)`: d a b c off, where b and
   ** c are slots (S) or immediates (I): _SS _SI _IS _II */
 #define X(cond, ...) ENG_OP_ADDBR_##cond##_SS, ENG_OP_ADDBR_##cond##_SI, ENG_OP_ADDBR_##cond##_IS, ENG_OP_ADDBR_##cond##_II,

@@ -556,15 +556,28 @@ static shoal_err_t compile_expr(cc *c) {
           eng_op eop = (eng_op)(imm ? ni->imm_op : ni->op);
           opword sx[2];
           int shf = imm ? -1 : eng_fuse_take_op(c, eop, &a, &b, sx);
+          opword y[2];
+          if (shf == ENG_OP_I32_XOR_ROTL && eng_fuse_take_rotl(c, a, y)) {
+            eng_cc_emit_op(c, ENG_OP_I32_ROTL_XOR_ROTL);
+            uint32_t dpos2 = c->len;
+            emit_nat(c, at);
+            eng_cc_emit_word(c, y[0]);
+            eng_cc_emit_word(c, y[1]);
+            eng_cc_emit_word(c, sx[0]);
+            eng_cc_emit_word(c, sx[1]);
+            push(c, ni->out);
+            patchable(c, dpos2, ENG_OP_I32_ROTL_XOR_ROTL);
+            continue;
+          }
           if (shf >= 0) {
-            /* d = a OP (x SH k) */
+            /* d = a OP (x SH k), and the other two-in-one forms */
             eop = (eng_op)shf;
             eng_cc_emit_op(c, eop);
             uint32_t dpos2 = c->len;
             emit_nat(c, at);
             emit_opnd(c, a);
             eng_cc_emit_word(c, sx[0]);
-            eng_cc_emit_word(c, sx[1]);
+            if (eop != ENG_OP_I32_ANDN) eng_cc_emit_word(c, sx[1]);
             push(c, ni->out);
             patchable(c, dpos2, eop);
             continue;

@@ -94,6 +94,7 @@ bool eng_fuse_take_cmp(cc *c, uint32_t p, uint32_t *code, opword ops[2], bool *i
 uint32_t eng_fuse_emit_branch(cc *c, uint32_t code, const opword ops[2], bool imm, bool neg, bool back);
 bool eng_fuse_take_add(cc *c, opword left, opword out[3]);
 int eng_fuse_take_op(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]);
+bool eng_fuse_take_rotl(cc *c, uint32_t a, opword out[2]);
 uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[4]);
 
 #endif

@@ -33,6 +33,7 @@ static const opdesc ops[ENG_OP__COUNT] = {
 #undef X
 #undef Y
   {"I32_ADD_MUL", 4}, {"I64_ADD_MUL", 4},
+  {"I32_ADD3", 4}, {"I64_ADD3", 4}, {"I32_ANDN", 3}, {"I32_ROTL_XOR_ROTL", 5},
 #define X(cond, ...) {"ADDBR_" #cond "_SS", 5}, {"ADDBR_" #cond "_SI", 5}, {"ADDBR_" #cond "_IS", 5}, {"ADDBR_" #cond "_II", 5},
   ENG_BRC_CONDS(X)
 #undef X

@@ -138,12 +138,15 @@ bool eng_fuse_take_add(cc *c, opword left, opword out[3]) {
 ** k in sx; else -1. */
 /* The fused form of binary op (whose operand was computed by producer, an
 ** instruction with an immediate), or -1. */
-static int fused_form(eng_op op, uint16_t producer) {
+static int fused_form(eng_op op, uint16_t producer, uint32_t imm) {
   static const eng_op bases[4][2] = {
     {ENG_OP_I32_ADD, ENG_OP_I32_ADD_SHL}, {ENG_OP_I32_XOR, ENG_OP_I32_XOR_SHL},
     {ENG_OP_I32_OR, ENG_OP_I32_OR_SHL}, {ENG_OP_I32_AND, ENG_OP_I32_AND_SHL}};
   if (op == ENG_OP_I32_ADD && producer == ENG_OP_I32_MUL_IMM) return ENG_OP_I32_ADD_MUL;
   if (op == ENG_OP_I64_ADD && producer == ENG_OP_I64_MUL_IMM) return ENG_OP_I64_ADD_MUL;
+  if (op == ENG_OP_I32_ADD && producer == ENG_OP_I32_ADD) return ENG_OP_I32_ADD3;
+  if (op == ENG_OP_I64_ADD && producer == ENG_OP_I64_ADD) return ENG_OP_I64_ADD3;
+  if (op == ENG_OP_I32_AND && producer == ENG_OP_I32_XOR_IMM && imm == UINT32_MAX) return ENG_OP_I32_ANDN;
   int sh;
   switch (producer) {
   case ENG_OP_I32_SHL_IMM: sh = 0; break;
@@ -155,6 +158,16 @@ static int fused_form(eng_op op, uint16_t producer) {
   }
   for (int i = 0; i < 4; i++) if (bases[i][0] == op) return (int)bases[i][1] + sh;
   return -1;
+}
+
+/* The third operand word of the instruction at [s, e), if it has one. */
+static uint32_t third_word(const cc *c, uint32_t s, uint32_t e) {
+  return s + HW + 2 < e ? c->code[s + HW + 2] : 0;
+}
+
+/* How many slot operands the producer reads (the rest is an immediate). */
+static uint32_t producer_slots(uint16_t producer) {
+  return producer == ENG_OP_I32_ADD || producer == ENG_OP_I64_ADD ? 2 : 1;
 }
 
 /* Which operand (stack positions *a, *b) is the temporary t: the other one
@@ -170,19 +183,23 @@ static bool shift_operand(const cc *c, const uint32_t *a, const uint32_t *b, uin
 
 int eng_fuse_take_op(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]) {
   if (c->hist[0].end != c->len) return -1;
-  int fused = fused_form(op, c->hist[0].op);
   uint32_t s0 = c->hist[0].start;
+  int fused = fused_form(op, c->hist[0].op, third_word(c, s0, c->hist[0].end));
   if (fused < 0) {
     /* The shift may sit one instruction further back, with an unrelated
     ** instruction (typically the other operand) in between: hoist that one
     ** above the fused instruction. */
     uint32_t s1 = c->hist[1].start, e0 = c->hist[0].end;
-    fused = fused_form(op, c->hist[1].op);
-    if (fused < 0 || c->hist[1].end != s0 || e0 - s0 > 16 || word_fix(c, s1 + HW) != 1 ||
+    if (c->hist[1].end != s0) return -1;
+    fused = fused_form(op, c->hist[1].op, third_word(c, s1, s0));
+    if (fused < 0 || e0 - s0 > 16 || word_fix(c, s1 + HW) != 1 ||
         word_fix(c, s0 + HW) != 1)
       return -1;
     uint32_t t = c->code[s1 + HW], d0 = c->code[s0 + HW];
-    if (d0 == t || (word_fix(c, s1 + HW + 1) == 1 && c->code[s1 + HW + 1] == d0)) return -1;
+    if (d0 == t) return -1;
+    /* the hoisted instruction must not overwrite what the producer read */
+    for (uint32_t i = 1; i <= producer_slots(c->hist[1].op); i++)
+      if (word_fix(c, s1 + HW + i) == 1 && c->code[s1 + HW + i] == d0) return -1;
     opword buf[16];
     for (uint32_t q = s0; q < e0; q++) {
       buf[q - s0] = (opword){c->code[q], q < s0 + HW ? 0 : word_fix(c, q)};
@@ -191,7 +208,7 @@ int eng_fuse_take_op(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]) {
     uint32_t other;
     if (!shift_operand(c, a, b, t, &other)) return -1;
     sx[0] = (opword){c->code[s1 + HW + 1], word_fix(c, s1 + HW + 1)};
-    sx[1] = (opword){c->code[s1 + HW + 2], 0};
+    sx[1] = (opword){c->code[s1 + HW + 2], producer_slots(c->hist[1].op) == 2 ? word_fix(c, s1 + HW + 2) : 0};
     uint16_t op0 = c->hist[0].op;
     rewind_to(c, s1);
     for (uint32_t i = 0; i < e0 - s0; i++) eng_cc_emit_word(c, buf[i]);
@@ -209,11 +226,24 @@ int eng_fuse_take_op(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]) {
   uint32_t other;
   if (!shift_operand(c, a, b, t, &other)) return -1;
   sx[0] = (opword){c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)};
-  sx[1] = (opword){c->code[s0 + HW + 2], 0};
+  sx[1] = (opword){c->code[s0 + HW + 2], producer_slots(c->hist[0].op) == 2 ? word_fix(c, s0 + HW + 2) : 0};
   rewind_to(c, s0);
   *a = other;
   *b = t;
   return fused;
+}
+
+/* After take_op made `d = a ^ rotl(x, k2)`: if a was just computed into a
+** temporary by rotl(y, k), takes that back too and returns y and k. */
+bool eng_fuse_take_rotl(cc *c, uint32_t a, opword out[2]) {
+  uint32_t s0 = c->hist[0].start;
+  if (c->hist[0].end != c->len || c->hist[0].op != ENG_OP_I32_ROTL_IMM ||
+      c->vals[a].kind != K_STACK || c->code[s0 + HW] != a || word_fix(c, s0 + HW) != 1)
+    return false;
+  out[0] = (opword){c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)};
+  out[1] = (opword){c->code[s0 + HW + 2], 0};
+  rewind_to(c, s0);
+  return true;
 }
 
 /* If the address at stack position p was just computed by an i32.add (of
@@ -225,9 +255,10 @@ uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[4]) {
   uint32_t s0 = c->hist[0].start;
   if (c->hist[0].end != c->len || c->code[s0 + HW] != p || word_fix(c, s0 + HW) != 1) return 0;
   uint16_t op = c->hist[0].op;
-  if (op == ENG_OP_I32_ADD_IMM) {
+  if (op == ENG_OP_I32_ADD_IMM || op == ENG_OP_I32_SUB_IMM) {
     ops[0] = (opword){c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)};
-    ops[1] = (opword){c->code[s0 + HW + 2], 0};
+    uint32_t imm = c->code[s0 + HW + 2];
+    ops[1] = (opword){op == ENG_OP_I32_SUB_IMM ? 0u - imm : imm, 0};
     rewind_to(c, s0);
     return 1;
   }

@@ -202,6 +202,7 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
 #undef X
 #undef Y
     H(I32_ADD_MUL) H(I64_ADD_MUL)
+    H(I32_ADD3) H(I64_ADD3) H(I32_ANDN) H(I32_ROTL_XOR_ROTL)
 #define X(cond, ...) H(ADDBR_##cond##_SS) H(ADDBR_##cond##_SI) H(ADDBR_##cond##_IS) H(ADDBR_##cond##_II)
     ENG_BRC_CONDS(X)
 #undef X
@@ -705,6 +706,22 @@ L_I32_ADD_MUL:
 L_I64_ADD_MUL:
   SLOT(1) = SLOT(2) + SLOT(3) * RI_u64(OPW(4));
   pc += ENG_HANDLER_WORDS + 4;
+  NEXT();
+L_I32_ADD3:
+  SLOT(1) = (uint32_t)((uint32_t)SLOT(2) + (uint32_t)SLOT(3) + (uint32_t)SLOT(4));
+  pc += ENG_HANDLER_WORDS + 4;
+  NEXT();
+L_I64_ADD3:
+  SLOT(1) = SLOT(2) + SLOT(3) + SLOT(4);
+  pc += ENG_HANDLER_WORDS + 4;
+  NEXT();
+L_I32_ANDN:
+  SLOT(1) = (uint32_t)((uint32_t)SLOT(2) & ~(uint32_t)SLOT(3));
+  pc += ENG_HANDLER_WORDS + 3;
+  NEXT();
+L_I32_ROTL_XOR_ROTL:
+  SLOT(1) = (uint32_t)(eng_rotl32((uint32_t)SLOT(2), OPW(3)) ^ eng_rotl32((uint32_t)SLOT(4), OPW(5)));
+  pc += ENG_HANDLER_WORDS + 5;
   NEXT();
 
   /* loop counter step fused with the back-edge test: d a b c off */
