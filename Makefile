@@ -1,14 +1,14 @@
 # shoal: convenience wrapper around CMake. Quick start on a fresh Debian 12:
 #   make demo    install what is missing, build, run examples/fib.wat and examples/wordfreq.c
 #   make check   install what is missing, build (plain and ASan+UBSan), run every test
-# Other targets: build, fuzz and fuzz-wasi (FUZZ_SECONDS=600), diff-fuzz (SEEDS=2000),
+# Other targets: build, fuzz, fuzz-wasi, fuzz-component and fuzz-wave (FUZZ_SECONDS=600), diff-fuzz (SEEDS=2000),
 # bench (bench/RESULTS.md), deps, clean.
 
 JOBS ?= 2
 FUZZ_SECONDS ?= 600
 CMAKE ?= cmake
 
-.PHONY: all deps build build-asan check clean-summary demo fuzz fuzz-wasi diff-fuzz bench clean
+.PHONY: all deps build build-asan check clean-summary demo fuzz fuzz-wasi fuzz-component fuzz-wave diff-fuzz bench clean
 
 all: build
 
@@ -64,6 +64,35 @@ fuzz-wasi: deps
 	  -max_len=1024 -len_control=0 -rss_limit_mb=4096 -print_final_stats=1 \
 	  -artifact_prefix=build-fuzz/crashes-wasi/ \
 	  build-fuzz/corpus-wasi
+
+# libFuzzer on the component decoder, validator, WIT printer, instantiation
+# and calls (tests/fuzz/fuzz_component.c), seeded with the test components
+# (without the 12 MB JavaScript ones).
+fuzz-component: deps
+	$(CMAKE) -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSHOAL_FUZZ=ON -DSHOAL_WERROR=OFF \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	$(CMAKE) --build build-fuzz -j$(JOBS) --target fuzz_component component_wasm
+	rm -rf build-fuzz/cseeds && mkdir -p build-fuzz/cseeds build-fuzz/corpus-component build-fuzz/crashes-component
+	find build-fuzz/component -maxdepth 1 -name '*.wasm' ! -name '*.core.wasm' ! -name '*.embed.wasm' \
+	  -size -1000k -exec cp -t build-fuzz/cseeds {} +
+	@echo "fuzzing components for $(FUZZ_SECONDS)s with $$(ls build-fuzz/cseeds | wc -l) seeds; crashes in build-fuzz/crashes-component"
+	ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ./build-fuzz/tests/fuzz_component -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+	  -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix=build-fuzz/crashes-component/ \
+	  build-fuzz/corpus-component build-fuzz/cseeds
+
+# libFuzzer on WAVE parsing and printing against fuzzer-chosen types
+# (tests/fuzz/fuzz_wave.c), seeded with tests/fuzz/wave_seeds.
+fuzz-wave: deps
+	$(CMAKE) -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSHOAL_FUZZ=ON -DSHOAL_WERROR=OFF \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	$(CMAKE) --build build-fuzz -j$(JOBS) --target fuzz_wave
+	mkdir -p build-fuzz/corpus-wave build-fuzz/crashes-wave
+	@echo "fuzzing WAVE for $(FUZZ_SECONDS)s; crashes in build-fuzz/crashes-wave"
+	ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ./build-fuzz/tests/fuzz_wave -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+	  -max_len=4096 -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix=build-fuzz/crashes-wave/ \
+	  build-fuzz/corpus-wave tests/fuzz/wave_seeds
 
 # Differential test against binaryen's interpreter on seeds SEED0..SEED0+SEEDS-1
 # (ctest diff.binaryen runs seeds 0..199); mismatching seeds' files stay in
