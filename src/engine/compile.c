@@ -137,10 +137,7 @@ static void patchable(cc *c, uint32_t dst_pos, eng_op op) {
   if (!c->live) return;
   c->patch_end = c->len;
   c->patch_dst = dst_pos;
-  c->hist[1] = c->hist[0];
-  c->hist[0].start = dst_pos - HW;
-  c->hist[0].end = c->len;
-  c->hist[0].op = (uint16_t)op;
+  eng_hist_push(c, dst_pos - HW, c->len, (uint16_t)op);
 }
 
 /* Called after a MOV emitted at start: merges it into the MOV just
@@ -290,7 +287,7 @@ static void set_live(cc *c) {
   /* Block starts and ends are branch targets: no fusion reaches across one. */
   c->label_at = c->len;
   c->patch_end = c->cmp_end = UINT32_MAX;
-  c->hist[0].end = c->hist[1].end = UINT32_MAX;
+  eng_hist_clear(c);
 }
 
 static ctrl *push_ctrl(cc *c, uint8_t op, const eng_valtype *params, uint32_t np,
@@ -614,7 +611,9 @@ static shoal_err_t compile_expr(cc *c) {
         eng_valtype ts[2] = {SHOAL_I32, mi->type};
         TRY(pop_n(c, ts, 2, p));
         /* the value must not come from the code being folded away */
-        uint32_t form = !c->live || c->vals[p[1]].kind == K_STACK ? 0 : eng_fuse_take_addr(c, (uint32_t)p[0], ops);
+        uint32_t form = !c->live ? 0
+                        : c->vals[p[1]].kind == K_STACK ? eng_fuse_take_addr_past(c, (uint32_t)p[0], (uint32_t)p[1], ops)
+                        : eng_fuse_take_addr(c, (uint32_t)p[0], ops);
         eng_cc_emit_op(c, (eng_op)(mi->op + form));
         if (form == 0) emit_opnd(c, (uint32_t)p[0]);
         for (uint32_t i = 0; i < addr_words[form]; i++) eng_cc_emit_word(c, ops[i]);
@@ -767,7 +766,8 @@ static shoal_err_t compile_expr(cc *c) {
         }
         if (!c->oom) c->code[skip] = (uint32_t)((int32_t)c->len - (int32_t)skip);
         c->label_at = c->len;
-        c->hist[0].end = c->hist[1].end = c->cmp_end = c->patch_end = UINT32_MAX;
+        eng_hist_clear(c);
+        c->cmp_end = c->patch_end = UINT32_MAX;
       } else {
         uint32_t ccode = 0;
         opword ops[5];

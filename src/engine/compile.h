@@ -37,6 +37,7 @@ typedef struct ctrl {
   uint32_t else_fixup;      /* if: position + 1 of the BR_UNLESS offset */
 } ctrl;
 
+#define ENG_HIST 6
 typedef struct cc {
   shoal_module_t *m;
   eng_reader r;
@@ -58,9 +59,9 @@ typedef struct cc {
   /* The last instruction wrote the top stack slot and nothing followed:
   ** a local.set can retarget it (patch_dst) instead of copying. */
   uint32_t patch_end, patch_dst;
-  /* The last two single-result instructions, for folding an address
-  ** computation into the load or store that uses it. */
-  struct { uint32_t start, end; uint16_t op; } hist[2];
+  /* The last single-result instructions, latest first, for fusing a
+  ** computation into the instruction that uses it. */
+  struct { uint32_t start, end; uint16_t op; } hist[ENG_HIST];
   /* Consecutive copies merge into one MOV2/MOV3: where the last copy
   ** instruction starts and ends, how many moves it holds, and the last
   ** position a branch may land on (no merging across it). */
@@ -96,5 +97,8 @@ bool eng_fuse_take_add(cc *c, opword left, opword out[3]);
 int eng_fuse_take_op(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]);
 bool eng_fuse_take_rotl(cc *c, uint32_t a, opword out[2]);
 uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[4]);
+uint32_t eng_fuse_take_addr_past(cc *c, uint32_t p, uint32_t v, opword ops[4]);
+void eng_hist_push(cc *c, uint32_t start, uint32_t end, uint16_t op);
+void eng_hist_clear(cc *c);
 
 #endif

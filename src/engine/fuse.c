@@ -20,13 +20,22 @@ uint32_t eng_fuse_brc_cond(uint32_t code) {
 /* The history must not name code that was taken back: new code at the same
 ** positions could be mistaken for it. */
 static void forget_after(cc *c, uint32_t at) {
-  for (int k = 0; k < 2; k++)
-    if (c->hist[k].end > at) c->hist[k].start = c->hist[k].end = UINT32_MAX;
-  /* keep hist[0] the latest instruction still there */
-  if (c->hist[0].end == UINT32_MAX && c->hist[1].end != UINT32_MAX) {
-    c->hist[0] = c->hist[1];
-    c->hist[1].start = c->hist[1].end = UINT32_MAX;
-  }
+  /* keep the entries still there, latest first */
+  int n = 0;
+  for (int k = 0; k < ENG_HIST; k++)
+    if (c->hist[k].end <= at) c->hist[n++] = c->hist[k];
+  for (; n < ENG_HIST; n++) c->hist[n].start = c->hist[n].end = UINT32_MAX;
+}
+
+void eng_hist_push(cc *c, uint32_t start, uint32_t end, uint16_t op) {
+  for (int k = ENG_HIST - 1; k > 0; k--) c->hist[k] = c->hist[k - 1];
+  c->hist[0].start = start;
+  c->hist[0].end = end;
+  c->hist[0].op = op;
+}
+
+void eng_hist_clear(cc *c) {
+  for (int k = 0; k < ENG_HIST; k++) c->hist[k].start = c->hist[k].end = UINT32_MAX;
 }
 
 /* If the value at position p is the result of the i32 comparison just
@@ -212,11 +221,7 @@ int eng_fuse_take_op(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]) {
     uint16_t op0 = c->hist[0].op;
     rewind_to(c, s1);
     for (uint32_t i = 0; i < e0 - s0; i++) eng_cc_emit_word(c, buf[i]);
-    c->hist[0] = c->hist[1];
-    c->hist[0].start = s1;
-    c->hist[0].end = c->len;
-    c->hist[0].op = op0;
-    c->hist[1].end = UINT32_MAX;
+    eng_hist_push(c, s1, c->len, op0);
     *a = other;
     *b = t;
     return fused;
@@ -287,5 +292,52 @@ uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[4]) {
   ops[1] = b;
   rewind_to(c, s0);
   return 2;
+}
+
+/* For a store whose value (stack position v) the last instructions
+** computed right after the address (position p): the address computation
+** is taken out from under that code and folded into the store. */
+uint32_t eng_fuse_take_addr_past(cc *c, uint32_t p, uint32_t v, opword ops[4]) {
+  if (c->vals[p].kind != K_STACK || c->vals[v].kind != K_STACK || c->hist[0].end != c->len) return 0;
+  /* the value's code: hist[0..k), contiguous, each writing a temporary
+  ** above p and not reading p; hist[k] computed p */
+  uint32_t k = 0;
+  for (; k < ENG_HIST - 1; k++) {
+    uint32_t s = c->hist[k].start;
+    if (c->hist[k].end == UINT32_MAX || (k && c->hist[k].end != c->hist[k - 1].start) ||
+        word_fix(c, s + HW) != 1)
+      return 0;
+    uint32_t d = c->code[s + HW];
+    if (d == p) break;
+    if (d < v) return 0;
+    for (uint32_t q = s + HW + 1; q < c->hist[k].end; q++)
+      if (c->code[q] == p && word_fix(c, q) == 1) return 0;
+  }
+  if (k == 0 || k == ENG_HIST - 1 || c->hist[k].end != c->hist[k - 1].start) return 0;
+  uint32_t s0 = c->hist[k - 1].start, e0 = c->len;
+  if (e0 - s0 > 32) return 0;
+  /* The value code runs first now: no address instruction may read what it
+  ** writes (temporaries at v and above). */
+  for (uint32_t j = k; j < ENG_HIST && c->hist[j].end == (j == k ? s0 : c->hist[j - 1].start); j++)
+    for (uint32_t q = c->hist[j].start + HW + 1; q < c->hist[j].end; q++)
+      if (word_fix(c, q) == 1 && c->code[q] >= v) return 0;
+  opword buf[32];
+  struct { uint32_t len; uint16_t op; } ins[ENG_HIST];
+  for (uint32_t q = s0; q < e0; q++) buf[q - s0] = (opword){c->code[q], word_fix(c, q)};
+  for (uint32_t j = 0; j < k; j++) {
+    ins[j].len = c->hist[j].end - c->hist[j].start;
+    ins[j].op = c->hist[j].op;
+  }
+  /* handler words are not relocated */
+  for (uint32_t j = k, at = 0; j-- > 0; at += ins[j].len)
+    for (uint32_t h = 0; h < HW; h++) buf[at + h].fix = 0;
+  rewind_to(c, s0);
+  uint32_t form = eng_fuse_take_addr(c, p, ops);
+  for (uint32_t j = k, at = 0; j-- > 0; at += ins[j].len) {
+    uint32_t start = c->len;
+    for (uint32_t i = 0; i < ins[j].len; i++) eng_cc_emit_word(c, buf[at + i]);
+    eng_hist_push(c, start, c->len, ins[j].op);
+  }
+  return form;
 }
 /* }===================================================================== */
