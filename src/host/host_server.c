@@ -333,6 +333,9 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
   if (admin) MHD_stop_daemon(admin);
   atomic_store(&s.stop, true);
   if (wd_started) pthread_join(wd, NULL);
+  /* a second SIGTERM while draining is not a reason to die afterwards */
+  struct timespec zero = {0, 0};
+  while (sigtimedwait(&sigs, NULL, &zero) > 0) {}
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   for (unsigned i = 0; s.workers && i < s.nworkers; i++) shoal_proxy_worker_free(s.workers[i]);
   free(s.workers);
