@@ -7,6 +7,7 @@
 #define SHOAL_CMP_WASI_H
 
 #include "cmp_inst.h"
+#include <stdatomic.h>
 
 /* Kinds of host objects beyond the public ones (shoal_wasi_kind_t). */
 enum {
@@ -35,8 +36,11 @@ struct shoal_wasi_ctx {
   uint32_t n, cap, free_head;
   wasi_preopen_t *pre;
   size_t npre;
-  int wake[2];             /* self-pipe: shoal_wasi_ctx_interrupt wakes waits */
-  volatile int interrupted;
+  /* shoal_wasi_ctx_interrupt may come from another thread: it sets
+  ** interrupted, then signals wakefd (an eventfd made by the first wait
+  ** that sleeps, so contexts that never wait cost no fd). */
+  atomic_int wakefd;
+  atomic_int interrupted;
   uint64_t seed[2];        /* insecure-seed: fixed per context */
   bool seeded;
 };

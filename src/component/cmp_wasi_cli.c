@@ -5,7 +5,6 @@
 */
 #define _GNU_SOURCE
 #include "cmp_wasi.h"
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +18,8 @@ shoal_err_t shoal_wasi_ctx_new(const shoal_crun_config_t *cfg, shoal_wasi_ctx_t 
   shoal_wasi_ctx_t *w = calloc(1, sizeof *w);
   if (!w) return cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
   w->cfg = cfg;
-  if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
-    free(w);
-    return cmp_fail(diag, SHOAL_ERR_IO, -1, "cannot make a pipe for the WASI context");
-  }
+  atomic_init(&w->wakefd, -1);
+  atomic_init(&w->interrupted, 0);
   shoal_err_t e = wasi_fs_open_preopens(w, diag);
   if (e) {
     shoal_wasi_ctx_free(w);
@@ -36,8 +33,8 @@ void shoal_wasi_ctx_free(shoal_wasi_ctx_t *w) {
   if (!w) return;
   wasi_objs_free(w);
   wasi_fs_close_preopens(w);
-  close(w->wake[0]);
-  close(w->wake[1]);
+  int fd = atomic_load(&w->wakefd);
+  if (fd >= 0) close(fd);
   free(w);
 }
 

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,12 +91,25 @@ static bool obj_ready(shoal_wasi_ctx_t *w, uint32_t rep) {
   return !o || !o->ops || !o->ops->ready || o->ops->ready(o->self);
 }
 
+/* The eventfd interrupts signal, made on first use. */
+static int wake_fd(shoal_wasi_ctx_t *w) {
+  int fd = atomic_load(&w->wakefd);
+  if (fd >= 0) return fd;
+  int nfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (nfd < 0) return -1;
+  if (!atomic_compare_exchange_strong(&w->wakefd, &fd, nfd)) {
+    close(nfd);
+    return fd;
+  }
+  return nfd;
+}
+
 bool wasi_wait_any(shoal_wasi_ctx_t *w, const uint32_t *reps, size_t n, uint64_t deadline_ns) {
   struct pollfd stack[17], *pf = n < 16 ? stack : malloc((n + 1) * sizeof *pf);
   if (!pf) return false;
   bool ok = false;
   for (;;) {
-    if (w->interrupted) break;
+    if (atomic_load(&w->interrupted)) break;
     size_t k = 0;
     uint64_t deadline = deadline_ns;
     bool spin = false;
@@ -111,7 +125,9 @@ bool wasi_wait_any(shoal_wasi_ctx_t *w, const uint32_t *reps, size_t n, uint64_t
       if (fd < 0 && dl == UINT64_MAX) spin = true;
     }
     if (n == 0 && deadline == UINT64_MAX) break;
-    pf[k++] = (struct pollfd){w->wake[0], POLLIN, 0};
+    int wfd = wake_fd(w);
+    if (wfd >= 0) pf[k++] = (struct pollfd){wfd, POLLIN, 0};
+    if (atomic_load(&w->interrupted)) break;  /* came before the eventfd existed */
     int timeout = -1;
     if (deadline != UINT64_MAX) {
       uint64_t now = wasi_now_ns();
@@ -140,10 +156,13 @@ bool shoal_wasi_ctx_block(shoal_wasi_ctx_t *w, uint32_t rep) {
 }
 
 void shoal_wasi_ctx_interrupt(shoal_wasi_ctx_t *w) {
-  w->interrupted = 1;
-  char b = 1;
-  ssize_t r = write(w->wake[1], &b, 1);
-  (void)r;
+  atomic_store(&w->interrupted, 1);
+  int fd = atomic_load(&w->wakefd);
+  if (fd >= 0) {
+    uint64_t one = 1;
+    ssize_t r = write(fd, &one, sizeof one);
+    (void)r;
+  }
 }
 /* }================================================================== */
 
