@@ -229,7 +229,10 @@ static shoal_chost_fn_t find_wasi(const char *iface, size_t ib, const char *func
 /* Adds the import iface#func: from extra, else (for wasi:*) the host's own. */
 static bool link_one(wasi_host_t *h, const cmp_extern_t *x, const char *func, size_t fl, const cmp_type_t *ft,
                      bool resource, const shoal_cimport_t *extra, size_t nextra) {
-  bool wasi = x->name_len > 5 && memcmp(x->name, "wasi:", 5) == 0;
+  /* wasi:*@0.2.x by semver: any 0.2 minor version is this host's */
+  size_t base = base_len(x->name, x->name_len), vl = x->name_len - base;
+  bool wasi = x->name_len > 5 && memcmp(x->name, "wasi:", 5) == 0 &&
+              (vl == 0 || (vl > 5 && memcmp(x->name + base, "@0.2.", 5) == 0));
   const shoal_cimport_t *e = find_extra(extra, nextra, x->name, x->name_len, func, fl);
   if (!e && !wasi) return true;
   size_t len = x->name_len + 1 + fl, n = h->n;
