@@ -184,8 +184,8 @@ shoal_err_t shoal_clink_imports(shoal_clink_t *l, const shoal_component_t *consu
 void shoal_clink_free(shoal_clink_t *l);
 
 /* Runs a command component (its wasi:cli/run export) with the WASI 0.2
-** host: arguments, environment, stdio, clocks, random, wasi:io, and the
-** pre-opened directories of cfg (wasi:sockets functions trap when called).
+** host: arguments, environment, stdio, clocks, random, wasi:io, the
+** pre-opened directories of cfg and sockets on its granted addresses.
 ** *exit_code is the guest's exit status (run returning err: 1). Returns
 ** OK, SHOAL_ERR_EXIT (exit was called), a trap, or a link error. */
 typedef struct shoal_crun_config {
@@ -199,6 +199,12 @@ typedef struct shoal_crun_config {
   size_t npreopens;
   /* Host fds for stdin, stdout, stderr (NULL: the process's 0, 1, 2). */
   const int *stdio;
+  /* wasi:sockets: the IP addresses the guest may bind, connect and send
+  ** to, as "IP" (any port) or "IP:PORT" ("[IPv6]:PORT"); name lookups are
+  ** allowed when there is any. None: every socket operation on an address
+  ** fails with access-denied. */
+  const char *const *net_allow;
+  size_t nnet_allow;
 } shoal_crun_config_t;
 shoal_err_t shoal_component_run(shoal_store_t *s, const shoal_component_t *c, const shoal_crun_config_t *cfg,
                                 int *exit_code, shoal_diag_t *diag);
