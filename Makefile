@@ -36,6 +36,12 @@ clean-summary:
 demo: build
 	./build/shoal run build/examples/fib.wasm --invoke fib 30
 	./build/shoal run --dir examples/data::/data build/examples/wordfreq.wasm /data/gettysburg.txt
+	@# shoal serve: the C wasi:http hello component (tests/host), one page fetched with curl
+	@./build/shoal serve --addr 127.0.0.1:0 build/host/http_hello.wasm > build/serve-demo.txt & pid=$$!; \
+	for i in $$(seq 100); do grep -q port build/serve-demo.txt 2>/dev/null && break; sleep 0.1; done; \
+	port=$$(sed -n 's/listening on port \([0-9]*\).*/\1/p' build/serve-demo.txt); \
+	echo "curl -s http://127.0.0.1:$$port/"; curl -s http://127.0.0.1:$$port/; rc=$$?; \
+	kill -TERM $$pid; wait $$pid; exit $$rc
 
 # libFuzzer on the module decoder, validator, instantiation and calls, seeded
 # with every module wast2json makes from the non-SIMD spec tests.

@@ -17,6 +17,7 @@ PACKAGES=(
   csmith libcsmith-dev      # random C programs for tests/diff/csmith.py
   libmicrohttpd-dev         # HTTP/1.1 server of `shoal serve` (src/host)
   libcurl4-openssl-dev      # outbound HTTP of `shoal serve` guests (wasi:http/outgoing-handler)
+  curl                      # make demo fetches a page from `shoal serve`
 )
 
 [ "${SHOAL_NO_DEPS:-0}" = 1 ] && exit 0
