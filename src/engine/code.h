@@ -117,6 +117,15 @@ typedef enum eng_op {
   ENG_OP_I64_ADD3,
   ENG_OP_I32_ANDN,
   ENG_OP_I32_ROTL_XOR_ROTL,
+  /* `d = a + imm; br loop` (an interpreter's pc step): d a imm off */
+  ENG_OP_ADDI_BR_BACK,
+  /* br_table on a value just loaded (an interpreter's switch on the next
+  ** opcode): the load's operands (forms as below), then n and the table.
+  ** ORDER: the five forms of each load together. */
+#define ENG_BRT_LOADS(X) X(I32_LOAD, uint32_t) X(I32_LOAD8_U, uint8_t)
+#define X(name, mt) ENG_OP_BRT_##name, ENG_OP_BRT_##name##_AI, ENG_OP_BRT_##name##_AA, ENG_OP_BRT_##name##_SX, ENG_OP_BRT_##name##_SXI,
+  ENG_BRT_LOADS(X)
+#undef X
   /* loop back-edge `d = a + b; br_if (d cond c)`: d a b c off, where b and
   ** c are slots (S) or immediates (I): _SS _SI _IS _II */
 #define X(cond, ...) ENG_OP_ADDBR_##cond##_SS, ENG_OP_ADDBR_##cond##_SI, ENG_OP_ADDBR_##cond##_IS, ENG_OP_ADDBR_##cond##_II,

@@ -347,7 +347,12 @@ static void emit_return(cc *c) {
 
 /* Emits an unconditional jump to label L (after moves). */
 static void emit_jump(cc *c, ctrl *L) {
-  if (L->op == 0x03) {
+  opword w[3];
+  if (L->op == 0x03 && eng_fuse_take_addi(c, w)) {
+    eng_cc_emit_op(c, ENG_OP_ADDI_BR_BACK);
+    for (int i = 0; i < 3; i++) eng_cc_emit_word(c, w[i]);
+    eng_cc_emit(c, (uint32_t)((int32_t)L->target - (int32_t)c->len));
+  } else if (L->op == 0x03) {
     eng_cc_emit_op(c, ENG_OP_BR_BACK);
     eng_cc_emit(c, (uint32_t)((int32_t)L->target - (int32_t)c->len));
   } else {
@@ -830,8 +835,16 @@ static shoal_err_t compile_expr(cc *c) {
       if (err) { free(depths); goto fail; }
       if (c->live) {
         for (uint32_t i = 0; i < arity; i++) materialize(c, c->nvals - arity + i);
-        eng_cc_emit_op(c, ENG_OP_BR_TABLE);
-        emit_opnd(c, (uint32_t)p[0]);
+        opword lw[8];
+        uint32_t nlw = 0;
+        uint16_t brt = eng_fuse_take_load(c, (uint32_t)p[0], lw, &nlw);
+        if (brt) {
+          eng_cc_emit_op(c, (eng_op)brt);
+          for (uint32_t i = 0; i < nlw; i++) eng_cc_emit_word(c, lw[i]);
+        } else {
+          eng_cc_emit_op(c, ENG_OP_BR_TABLE);
+          emit_opnd(c, (uint32_t)p[0]);
+        }
         eng_cc_emit(c, n);
         uint32_t tab = c->len;
         for (uint32_t i = 0; i <= n; i++) eng_cc_emit(c, 0);

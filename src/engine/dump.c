@@ -34,6 +34,10 @@ static const opdesc ops[ENG_OP__COUNT] = {
 #undef Y
   {"I32_ADD_MUL", 4}, {"I64_ADD_MUL", 4},
   {"I32_ADD3", 4}, {"I64_ADD3", 4}, {"I32_ANDN", 3}, {"I32_ROTL_XOR_ROTL", 5},
+  {"ADDI_BR_BACK", 4},
+#define X(name, mt) {"BRT_" #name, 3}, {"BRT_" #name "_AI", 4}, {"BRT_" #name "_AA", 4}, {"BRT_" #name "_SX", 5}, {"BRT_" #name "_SXI", 6},
+  ENG_BRT_LOADS(X)
+#undef X
 #define X(cond, ...) {"ADDBR_" #cond "_SS", 5}, {"ADDBR_" #cond "_SI", 5}, {"ADDBR_" #cond "_IS", 5}, {"ADDBR_" #cond "_II", 5},
   ENG_BRC_CONDS(X)
 #undef X
@@ -85,6 +89,9 @@ void eng_code_dump(FILE *out, const eng_code *cd) {
     int n = op < ENG_OP_I32_EQZ ? control_opnds(op) : ops[op].nopnds;
     const uint32_t *w = cd->words + pc + ENG_HANDLER_WORDS - 1;   /* w[1] is the first operand */
     if (op == ENG_OP_BR_TABLE) n = 2 + (int)w[2] + 1;
+    if (op >= ENG_OP_BRT_I32_LOAD && op <= ENG_OP_BRT_I32_LOAD8_U_SXI &&
+        pc + ENG_HANDLER_WORDS + (uint32_t)n < cd->nwords)
+      n += 1 + (int)w[n + 1] + 1;           /* the load's operands, n, the table */
     fprintf(out, "%5u  %-18s", pc, ops[op].name);
     for (int i = 1; i <= n && pc + ENG_HANDLER_WORDS - 1 + (uint32_t)i < cd->nwords; i++)
       fprintf(out, " %d", (int32_t)w[i]);

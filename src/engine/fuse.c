@@ -340,4 +340,32 @@ uint32_t eng_fuse_take_addr_past(cc *c, uint32_t p, uint32_t v, opword ops[4]) {
   }
   return form;
 }
+
+/* If the value at stack position p was just loaded by i32.load or
+** i32.load8_u (any address form), takes the load back and returns the
+** br_table form that does it (0 if none), with its operand words. */
+uint16_t eng_fuse_take_load(cc *c, uint32_t p, opword w[8], uint32_t *nw) {
+  uint32_t s0 = c->hist[0].start, e0 = c->hist[0].end;
+  if (c->vals[p].kind != K_STACK || e0 != c->len || e0 - s0 - HW > 8 ||
+      word_fix(c, s0 + HW) != 1 || c->code[s0 + HW] != p)
+    return 0;
+  uint16_t op = c->hist[0].op, brt;
+  if (op >= ENG_OP_I32_LOAD && op <= ENG_OP_I32_LOAD_SXI) brt = (uint16_t)(ENG_OP_BRT_I32_LOAD + (op - ENG_OP_I32_LOAD));
+  else if (op >= ENG_OP_I32_LOAD8_U && op <= ENG_OP_I32_LOAD8_U_SXI) brt = (uint16_t)(ENG_OP_BRT_I32_LOAD8_U + (op - ENG_OP_I32_LOAD8_U));
+  else return 0;
+  *nw = e0 - s0 - HW;
+  for (uint32_t i = 0; i < *nw; i++) w[i] = (opword){c->code[s0 + HW + i], word_fix(c, s0 + HW + i)};
+  rewind_to(c, s0);
+  return brt;
+}
+
+/* If the last instruction was `d = a + imm` (i32), takes it back for a loop
+** back-edge to do: d, a and imm in w. */
+bool eng_fuse_take_addi(cc *c, opword w[3]) {
+  uint32_t s0 = c->hist[0].start;
+  if (c->hist[0].end != c->len || c->hist[0].op != ENG_OP_I32_ADD_IMM) return false;
+  for (uint32_t i = 0; i < 3; i++) w[i] = (opword){c->code[s0 + HW + i], i < 2 ? word_fix(c, s0 + HW + i) : 0};
+  rewind_to(c, s0);
+  return true;
+}
 /* }===================================================================== */

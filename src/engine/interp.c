@@ -203,6 +203,10 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
 #undef Y
     H(I32_ADD_MUL) H(I64_ADD_MUL)
     H(I32_ADD3) H(I64_ADD3) H(I32_ANDN) H(I32_ROTL_XOR_ROTL)
+    H(ADDI_BR_BACK)
+#define X(name, mt) H(BRT_##name) H(BRT_##name##_AI) H(BRT_##name##_AA) H(BRT_##name##_SX) H(BRT_##name##_SXI)
+    ENG_BRT_LOADS(X)
+#undef X
 #define X(cond, ...) H(ADDBR_##cond##_SS) H(ADDBR_##cond##_SI) H(ADDBR_##cond##_IS) H(ADDBR_##cond##_II)
     ENG_BRC_CONDS(X)
 #undef X
@@ -609,6 +613,29 @@ L_DATA_DROP:
 #include "memops.def"
 #undef LOAD
 #undef STORE
+  /* br_table on a loaded value (its slot is not written: only the
+  ** br_table used it): the load's operands, then
+  ** n at OPW(len + 1) and the table from OPW(len + 2) */
+#define BRT_FORM(label, mt, ea_expr, len)                               \
+  label: {                                                              \
+    uint64_t ea = ea_expr;                                              \
+    MEM_CHECK(ea, sizeof(mt));                                          \
+    mt v;                                                               \
+    memcpy(&v, mb + ea, sizeof v);                                      \
+    uint32_t i = (uint32_t)v, n = OPW((len) + 1);                       \
+    if (i > n) i = n;                                                   \
+    pc += (len) + 3 + i + (int32_t)OPW((len) + 2 + i);                  \
+    NEXT();                                                             \
+  }
+#define X(name, mt)                                                     \
+  BRT_FORM(L_BRT_##name, mt, EA_PLAIN(2, 3), 3)                         \
+  BRT_FORM(L_BRT_##name##_AI, mt, EA_AI(2, 4), 4)                       \
+  BRT_FORM(L_BRT_##name##_AA, mt, EA_AA(2, 4), 4)                       \
+  BRT_FORM(L_BRT_##name##_SX, mt, EA_SX(2, 5), 5)                       \
+  BRT_FORM(L_BRT_##name##_SXI, mt, EA_SXI(2, 6), 6)
+  ENG_BRT_LOADS(X)
+#undef X
+#undef BRT_FORM
   /* }================================================================= */
 
   /* {=================================================================
@@ -718,6 +745,11 @@ L_I64_ADD3:
 L_I32_ANDN:
   SLOT(1) = (uint32_t)((uint32_t)SLOT(2) & ~(uint32_t)SLOT(3));
   pc += ENG_HANDLER_WORDS + 3;
+  NEXT();
+L_ADDI_BR_BACK:
+  SLOT(1) = (uint32_t)((uint32_t)SLOT(2) + OPW(3));
+  BACK_EDGE();
+  pc += 5 + (int32_t)OPW(4);
   NEXT();
 L_I32_ROTL_XOR_ROTL:
   SLOT(1) = (uint32_t)(eng_rotl32((uint32_t)SLOT(2), OPW(3)) ^ eng_rotl32((uint32_t)SLOT(4), OPW(5)));
