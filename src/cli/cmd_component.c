@@ -371,36 +371,39 @@ done:
 }
 
 /* shoal run [--env KEY=VALUE]... [--inherit-env] [--dir HOST[::GUEST]]... [--link P.wasm]...
-** COMPONENT.wasm [ARGS...]: wasi:cli/run with the WASI 0.2 host of
+** [--allow-net IP[:PORT]]... COMPONENT.wasm [ARGS...]: wasi:cli/run with the WASI 0.2 host of
 ** shoal_component_run. */
 int cli_component_run(int argc, char **argv) {
   extern char **environ;
   const char **env = calloc((size_t)argc + 1, sizeof *env);
   shoal_wasi_preopen_t *dirs = calloc((size_t)argc + 1, sizeof *dirs);
-  size_t nenv = 0, ndirs = 0;
+  const char **nets = calloc((size_t)argc + 1, sizeof *nets);
+  size_t nenv = 0, ndirs = 0, nnets = 0;
   bool inherit = false;
   int i = 1;
-  if (!env || !dirs) { free(env); free(dirs); return CLI_EXIT_ERROR; }
+  if (!env || !dirs || !nets) { free(env); free(dirs); free(nets); return CLI_EXIT_ERROR; }
   for (; i < argc && argv[i][0] == '-'; i++) {
     char *dir = strcmp(argv[i], "--dir") == 0 && i + 1 < argc ? argv[++i]
               : strncmp(argv[i], "--dir=", 6) == 0 ? argv[i] + 6 : NULL;
     if (strcmp(argv[i], "--env") == 0 && i + 1 < argc) env[nenv++] = argv[++i];
     else if (strcmp(argv[i], "--link") == 0 && i + 1 < argc) i++;  /* run_linked reads them */
     else if (strcmp(argv[i], "--inherit-env") == 0) inherit = true;
+    else if (strcmp(argv[i], "--allow-net") == 0 && i + 1 < argc) nets[nnets++] = argv[++i];
     else if (dir && component_dir(dir, &dirs[ndirs])) ndirs++;
     else {
       fprintf(stderr, dir ? "shoal: run: --dir %s: expected HOST[::GUEST][:readonly]\n"
                           : "shoal: run: option %s is not supported for components\n", dir ? dir : argv[i]);
       free(env);
       free(dirs);
+      free(nets);
       return CLI_EXIT_USAGE;
     }
   }
-  if (i >= argc) { free(env); free(dirs); fprintf(stderr, "shoal: run: missing FILE.wasm\n"); return CLI_EXIT_USAGE; }
+  if (i >= argc) { free(env); free(dirs); free(nets); fprintf(stderr, "shoal: run: missing FILE.wasm\n"); return CLI_EXIT_USAGE; }
   size_t nh = 0;
   if (inherit) while (environ[nh]) nh++;
   const char **all = calloc(nh + nenv + 1, sizeof *all);
-  if (!all) { free(env); free(dirs); return CLI_EXIT_ERROR; }
+  if (!all) { free(env); free(dirs); free(nets); return CLI_EXIT_ERROR; }
   for (size_t k = 0; k < nh; k++) all[k] = environ[k];
   for (size_t k = 0; k < nenv; k++) all[nh + k] = env[k];
   shoal_component_t *c;
@@ -408,7 +411,7 @@ int cli_component_run(int argc, char **argv) {
   shoal_store_t *s = NULL;
   if (load(argv[i], &c)) {
     shoal_crun_config_t cfg = {.argv = (const char *const *)argv + i, .argc = (size_t)(argc - i), .env = all, .nenv = nh + nenv,
-                               .preopens = dirs, .npreopens = ndirs};
+                               .preopens = dirs, .npreopens = ndirs, .net_allow = nets, .nnet_allow = nnets};
     shoal_diag_t d;
     int code = 1;
     if (shoal_store_new(NULL, &s) == SHOAL_ERR_OK) {
@@ -428,6 +431,7 @@ int cli_component_run(int argc, char **argv) {
   free(all);
   free(env);
   free(dirs);
+  free(nets);
   return rc;
 }
 
@@ -451,7 +455,7 @@ int cli_component_dispatch(const char *cmd, int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (argv[i][0] == '-') {
       if (strcmp(argv[i], "--env") == 0 || strcmp(argv[i], "--dir") == 0 || strcmp(argv[i], "--invoke") == 0 ||
-          strcmp(argv[i], "--link") == 0)
+          strcmp(argv[i], "--link") == 0 || strcmp(argv[i], "--allow-net") == 0)
         i++;
       continue;
     }

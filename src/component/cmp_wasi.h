@@ -14,7 +14,13 @@ enum {
   WASI_K_ERROR = 100,      /* wasi:io/error error */
   WASI_K_DESCRIPTOR,       /* wasi:filesystem descriptor */
   WASI_K_DIRSTREAM,        /* wasi:filesystem directory-entry-stream */
-  WASI_K_TERMINAL          /* wasi:cli terminal-input / terminal-output */
+  WASI_K_TERMINAL,         /* wasi:cli terminal-input / terminal-output */
+  WASI_K_NETWORK,          /* wasi:sockets network */
+  WASI_K_TCP,              /* wasi:sockets tcp-socket */
+  WASI_K_UDP,              /* wasi:sockets udp-socket */
+  WASI_K_DGRAM_IN,         /* incoming-datagram-stream */
+  WASI_K_DGRAM_OUT,        /* outgoing-datagram-stream */
+  WASI_K_RESOLVE           /* resolve-address-stream */
 };
 
 typedef struct wasi_obj {
@@ -80,9 +86,15 @@ void wasi_obj_drop(shoal_wasi_ctx_t *w, uint32_t rep);
 /* Streams over host fds (stdio, files): at offset (or -1: the fd's own position). */
 uint32_t wasi_fd_input(shoal_wasi_ctx_t *w, int fd, bool own_fd, int64_t offset);
 uint32_t wasi_fd_output(shoal_wasi_ctx_t *w, int fd, bool own_fd, int64_t offset, bool append);
+/* Streams over a connected socket (fd owned; send with MSG_NOSIGNAL). */
+uint32_t wasi_sock_stream(shoal_wasi_ctx_t *w, int kind, int fd);
 /* An error object carrying an errno value (for filesystem-error-code). */
 uint32_t wasi_error_new(shoal_wasi_ctx_t *w, int err);
 bool wasi_error_errno(shoal_wasi_ctx_t *w, uint32_t rep, int *err);
+/* A pollable ready when object rep is (its ops' ready/wait), and the
+** host function doing that for a [method]X.subscribe. */
+uint32_t wasi_subscribe(shoal_wasi_ctx_t *w, uint32_t rep);
+shoal_err_t wasi_subscribe_fn(shoal_ccall_t *c, void *envp, const shoal_cval_t *a, size_t na, shoal_cval_t *r);
 /* Sleeps until any of reps is ready; false when interrupted. */
 bool wasi_wait_any(shoal_wasi_ctx_t *w, const uint32_t *reps, size_t n, uint64_t deadline_ns);
 uint64_t wasi_now_ns(void);
@@ -92,6 +104,7 @@ void wasi_objs_free(shoal_wasi_ctx_t *w);
 const wasi_fn_t *wasi_io_fns(size_t *n);
 const wasi_fn_t *wasi_clock_fns(size_t *n);   /* cmp_wasi_clock.c: clocks and random */
 const wasi_fn_t *wasi_fs_fns(size_t *n);
+const wasi_fn_t *wasi_net_fns(size_t *n);     /* cmp_wasi_net.c: wasi:sockets */
 /* cmp_wasi_fs.c: pre-opens (opened by shoal_wasi_ctx_new) */
 shoal_err_t wasi_fs_open_preopens(shoal_wasi_ctx_t *w, shoal_diag_t *diag);
 void wasi_fs_close_preopens(shoal_wasi_ctx_t *w);

@@ -212,7 +212,7 @@ static const shoal_cimport_t *find_extra(const shoal_cimport_t *x, size_t nx, co
 }
 
 static shoal_chost_fn_t find_wasi(const char *iface, size_t ib, const char *func, size_t fl) {
-  static const wasi_fn_t *(*const lists[])(size_t *) = {wasi_io_fns, wasi_clock_fns, wasi_fs_fns};
+  static const wasi_fn_t *(*const lists[])(size_t *) = {wasi_io_fns, wasi_clock_fns, wasi_fs_fns, wasi_net_fns};
   for (size_t j = 0; j < sizeof cli_fns / sizeof *cli_fns; j++)
     if (same(cli_fns[j].iface, strlen(cli_fns[j].iface), iface, ib) && same(cli_fns[j].func, strlen(cli_fns[j].func), func, fl))
       return cli_fns[j].fn;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -171,7 +172,7 @@ void shoal_wasi_ctx_interrupt(shoal_wasi_ctx_t *w) {
 ** =================================================================== */
 typedef struct fd_stream {
   int fd;
-  bool own, append;
+  bool own, append, sock;
   int64_t off;        /* -1: the fd's own position (pipes, ttys) */
 } fd_stream_t;
 
@@ -209,7 +210,8 @@ static int64_t fd_write(void *self, const uint8_t *buf, size_t len, int *err) {
     s->off = st.st_size;
   }
   while (len) {
-    ssize_t n = s->off >= 0 ? pwrite(s->fd, buf, len, s->off) : write(s->fd, buf, len);
+    ssize_t n = s->sock ? send(s->fd, buf, len, MSG_NOSIGNAL)  /* EPIPE, not SIGPIPE */
+              : s->off >= 0 ? pwrite(s->fd, buf, len, s->off) : write(s->fd, buf, len);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) {
@@ -244,25 +246,37 @@ static void fd_close(void *self) {
   free(s);
 }
 
+static bool sock_out_ready(void *self) { return fd_ready(((fd_stream_t *)self)->fd, POLLOUT); }
+
+static void sock_out_wait(void *self, int *fd, short *ev, uint64_t *dl) {
+  (void)dl;
+  *fd = ((fd_stream_t *)self)->fd;
+  *ev = POLLOUT;
+}
+
 static const shoal_wasi_ops_t fd_in_ops = {.read = fd_read, .ready = fd_in_ready, .wait = fd_in_wait, .close = fd_close};
 static const shoal_wasi_ops_t fd_out_ops = {.check_write = fd_check_write, .write = fd_write, .close = fd_close};
+static const shoal_wasi_ops_t sock_out_ops = {.check_write = fd_check_write, .write = fd_write, .ready = sock_out_ready,
+                                              .wait = sock_out_wait, .close = fd_close};
 
-static uint32_t fd_stream(shoal_wasi_ctx_t *w, int kind, int fd, bool own, int64_t off, bool append) {
+static uint32_t fd_stream(shoal_wasi_ctx_t *w, int kind, int fd, bool own, int64_t off, bool append, bool sock) {
   fd_stream_t *s = malloc(sizeof *s);
   if (!s) {
     if (own) close(fd);
     return 0;
   }
-  *s = (fd_stream_t){fd, own, append, off};
-  return wasi_obj_add(w, kind, kind == SHOAL_WASI_INPUT_STREAM ? &fd_in_ops : &fd_out_ops, s);
+  *s = (fd_stream_t){fd, own, append, sock, off};
+  return wasi_obj_add(w, kind, kind == SHOAL_WASI_INPUT_STREAM ? &fd_in_ops : sock ? &sock_out_ops : &fd_out_ops, s);
 }
 
+uint32_t wasi_sock_stream(shoal_wasi_ctx_t *w, int kind, int fd) { return fd_stream(w, kind, fd, true, -1, false, true); }
+
 uint32_t wasi_fd_input(shoal_wasi_ctx_t *w, int fd, bool own_fd, int64_t offset) {
-  return fd_stream(w, SHOAL_WASI_INPUT_STREAM, fd, own_fd, offset, false);
+  return fd_stream(w, SHOAL_WASI_INPUT_STREAM, fd, own_fd, offset, false, false);
 }
 
 uint32_t wasi_fd_output(shoal_wasi_ctx_t *w, int fd, bool own_fd, int64_t offset, bool append) {
-  return fd_stream(w, SHOAL_WASI_OUTPUT_STREAM, fd, own_fd, offset, append);
+  return fd_stream(w, SHOAL_WASI_OUTPUT_STREAM, fd, own_fd, offset, append, false);
 }
 /* }================================================================== */
 
@@ -494,15 +508,22 @@ static shoal_err_t out_splice(WASI_ARGS) {
   return n < 0 ? stream_error(c, WASI_CTX, r, n, err) : ok_u64(c, r, (uint64_t)n);
 }
 
-static shoal_err_t subscribe(WASI_ARGS) {
-  if (!na || !wasi_obj_get(WASI_CTX, a[0].of.handle, 0)) return shoal_ccall_trap(c, "subscribe: not a live stream");
+uint32_t wasi_subscribe(shoal_wasi_ctx_t *w, uint32_t rep) {
   sub_t *s = malloc(sizeof *s);
-  if (!s) return wv_oom(c);
-  *s = (sub_t){WASI_CTX, a[0].of.handle};
+  if (!s) return 0;
+  *s = (sub_t){w, rep};
+  return wasi_obj_add(w, SHOAL_WASI_POLLABLE, &sub_ops, s);
+}
+
+/* subscribe of streams (and of any object with ready/wait ops) */
+static shoal_err_t subscribe(WASI_ARGS) {
+  if (!na || !wasi_obj_get(WASI_CTX, a[0].of.handle, 0)) return shoal_ccall_trap(c, "%s: not a live object", WASI_ENV->func);
   r->kind = SHOAL_CT_OWN;
-  if (!(r->of.handle = wasi_obj_add(WASI_CTX, SHOAL_WASI_POLLABLE, &sub_ops, s))) return wv_oom(c);
+  if (!(r->of.handle = wasi_subscribe(WASI_CTX, a[0].of.handle))) return wv_oom(c);
   return SHOAL_ERR_OK;
 }
+
+shoal_err_t wasi_subscribe_fn(WASI_ARGS) { return subscribe(c, envp, a, na, r); }
 
 static shoal_err_t pollable_ready(WASI_ARGS) {
   if (!na || !wasi_obj_get(WASI_CTX, a[0].of.handle, SHOAL_WASI_POLLABLE)) return shoal_ccall_trap(c, "ready: not a live pollable");

@@ -12,6 +12,9 @@
 #   extra    shoal only, like fs, against the expectation below: the calls
 #            of wasi02_direct.c's `extra` mode, which node's preview2-shim
 #            0.26 gets wrong (see there)
+#   contains shoal only: exit 0 and every |-separated line of EXPECT in
+#            stdout (where node grants what shoal must deny, or errs)
+# SHOAL_OPTS: more `shoal run` options (e.g. --allow-net 127.0.0.1).
 # Variables: SHOAL, JCO, NODE_MODULES, COMP, OUT, MODE, ARGS, INPUT_BYTES.
 cmake_policy(SET CMP0009 NEW)  # GLOB_RECURSE does not follow the symlinks out of the tree
 separate_arguments(args UNIX_COMMAND "${ARGS}")
@@ -54,6 +57,21 @@ endfunction()
 
 set(shoal_opts "")
 set(jco_opts "")
+separate_arguments(more_opts UNIX_COMMAND "${SHOAL_OPTS}")
+if(MODE STREQUAL "contains")
+  execute_process(COMMAND ${SHOAL} run ${more_opts} ${COMP} ${args} INPUT_FILE /dev/null
+                  OUTPUT_VARIABLE ours ERROR_VARIABLE ours_err RESULT_VARIABLE ours_rc)
+  string(REPLACE "|" ";" lines "${EXPECT}")
+  foreach(line IN LISTS lines)
+    string(FIND "${ours}" "${line}\n" at)
+    if(at EQUAL -1 OR NOT ours_rc EQUAL 0)
+      message(FATAL_ERROR "FAIL: (exit ${ours_rc}) no line `${line}` in\n${ours}${ours_err}")
+    endif()
+  endforeach()
+  message("ok: (exit 0)\n${ours}")
+  return()
+endif()
+
 if(MODE STREQUAL "extra")
   make_tree("${OUT}/ours")
   execute_process(COMMAND ${SHOAL} run --dir "${OUT}/ours/box::/sandbox" ${COMP} ${args} INPUT_FILE /dev/null
@@ -126,7 +144,7 @@ if(MODE STREQUAL "stdin")
   return()
 endif()
 
-execute_process(COMMAND ${SHOAL} run ${shoal_opts} ${COMP} ${args} INPUT_FILE /dev/null
+execute_process(COMMAND ${SHOAL} run ${shoal_opts} ${more_opts} ${COMP} ${args} INPUT_FILE /dev/null
                 OUTPUT_VARIABLE ours ERROR_VARIABLE ours_err RESULT_VARIABLE ours_rc)
 execute_process(COMMAND ${jco_list} run ${jco_opts} ${COMP} ${args} INPUT_FILE /dev/null
                 OUTPUT_VARIABLE ref ERROR_VARIABLE ref_err RESULT_VARIABLE ref_rc)
