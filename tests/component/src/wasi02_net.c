@@ -49,6 +49,9 @@ IMPORT(IO, "[method]output-stream.blocking-write-and-flush") void os_bwaf(int32_
 IMPORT(IO, "[method]input-stream.blocking-read") void is_bread(int32_t, uint64_t, void *ret);
 IMPORT(IO, "[resource-drop]input-stream") void is_drop(int32_t);
 IMPORT(IO, "[resource-drop]output-stream") void os_drop(int32_t);
+IMPORT("wasi:sockets/ip-name-lookup@0.2.12", "resolve-addresses") void resolve(int32_t, const char *, size_t, void *ret);
+IMPORT("wasi:sockets/ip-name-lookup@0.2.12", "[method]resolve-address-stream.resolve-next-address") void resolve_next(int32_t, void *ret);
+IMPORT("wasi:sockets/ip-name-lookup@0.2.12", "[resource-drop]resolve-address-stream") void resolve_drop(int32_t);
 IMPORT("wasi:io/poll@0.2.12", "[method]pollable.block") void p_block(int32_t);
 IMPORT("wasi:io/poll@0.2.12", "[resource-drop]pollable") void p_drop(int32_t);
 
@@ -100,9 +103,23 @@ int main(int argc, char **argv) {
     udp_start_bind(s, net, LOOPBACK(0), ret);
     printf("udp bind 127.0.0.1:0: %s code %u\n", res(), U8(1));
     udp_drop(s);
+    resolve(net, "127.0.0.1", 9, ret);
+    printf("resolve-addresses: %s code %u\n", res(), U8(4));
     network_drop(net);
     return 0;
   }
+
+  /* a name lookup that needs no resolver */
+  resolve(net, "127.0.0.1", 9, ret);
+  printf("resolve-addresses 127.0.0.1: %s\n", res());
+  int32_t rs = (int32_t)U32(4);
+  for (int i = 0; i < 3; i++) {
+    resolve_next(rs, ret);
+    if (U8(0) || !U8(2)) break;
+    printf("address: %s %u.%u.%u.%u\n", U8(4) == 0 ? "ipv4" : "ipv6", U8(6), U8(7), U8(8), U8(9));
+  }
+  printf("then: %s %s\n", res(), U8(0) ? "error" : U8(2) ? "more" : "none");
+  resolve_drop(rs);
 
   /* TCP: a listener */
   create_tcp(0, ret);
