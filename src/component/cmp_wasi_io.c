@@ -403,6 +403,8 @@ static shoal_err_t out_check_write(WASI_ARGS) {
   return n < 0 ? stream_error(c, WASI_CTX, r, n, err) : ok_u64(c, r, (uint64_t)n);
 }
 
+#define OVER_PERMIT (-100)  /* a non-blocking write beyond check-write's permit */
+
 /* Writes all of buf, waiting for permits when blocking; then flushes. */
 static int64_t write_all(shoal_wasi_ctx_t *w, uint32_t rep, const uint8_t *buf, size_t len, bool blocking, int *err,
                          bool *intr) {
@@ -411,8 +413,8 @@ static int64_t write_all(shoal_wasi_ctx_t *w, uint32_t rep, const uint8_t *buf, 
     if (!o) return SHOAL_WASI_CLOSED;
     int64_t p = permit(o, err);
     if (p < 0) return p;
+    if (!blocking && (uint64_t)p < len) return OVER_PERMIT;
     if (p == 0 && len) {
-      if (!blocking) return 0;
       if (!wasi_wait_any(w, &rep, 1, UINT64_MAX)) { *intr = true; return 0; }
       continue;
     }
@@ -424,7 +426,6 @@ static int64_t write_all(shoal_wasi_ctx_t *w, uint32_t rep, const uint8_t *buf, 
       len -= k;
     }
     if (!len) break;
-    if (!blocking) return 0;  /* more than permitted: the rest is dropped, as the guest broke the contract */
   }
   if (blocking) {
     wasi_obj_t *o = wasi_obj_get(w, rep, SHOAL_WASI_OUTPUT_STREAM);
@@ -456,6 +457,8 @@ static shoal_err_t out_write(WASI_ARGS) {
   int64_t s = write_all(WASI_CTX, a[0].of.handle, buf, len, blocking, &err, &intr);
   free(buf);
   if (intr) return interrupted(c);
+  /* the contract of check-write (wasi:io/streams): trap */
+  if (s == OVER_PERMIT) return shoal_ccall_trap(c, "%s: %zu bytes, more than check-write permitted", f, len);
   return s < 0 ? stream_error(c, WASI_CTX, r, s, err) : ok_unit(r);
 }
 
