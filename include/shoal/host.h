@@ -86,8 +86,9 @@ typedef struct shoal_server_config {
   size_t size;                  /* sizeof(shoal_server_config_t) */
   const char *addr;             /* "127.0.0.1:8080"; port 0 picks one */
   const char *admin_addr;       /* Prometheus /metrics, or NULL */
-  unsigned workers;             /* threads running guests (default 2) */
-  unsigned max_instances;       /* concurrent instances; beyond: 503 (0: workers) */
+  unsigned workers;             /* proxy workers made up front, the warm pool (default 2) */
+  unsigned max_instances;       /* concurrent instances (workers made on demand up
+                                ** to it); beyond: 503 (0: 1024) */
   const char *access_log;       /* file path, "-" for stderr, NULL for none */
   void (*on_ready)(void *ud, unsigned port, unsigned admin_port);
   void *ud;

@@ -1,7 +1,8 @@
 /*
-** The HTTP/1.1 server of `shoal serve` on libmicrohttpd: a thread pool
-** (one proxy worker per thread) runs each complete request in a fresh
-** instance; a watchdog enforces timeouts; SIGTERM drains and stops.
+** The HTTP/1.1 server of `shoal serve` on libmicrohttpd: a thread per
+** connection runs each complete request in a fresh instance, on a proxy
+** worker taken from a pool (at most --max-instances); a watchdog enforces
+** timeouts; SIGTERM drains and stops.
 */
 #include "host_int.h"
 #include <arpa/inet.h>
@@ -18,16 +19,42 @@
 typedef struct server {
   shoal_proxy_t *proxy;
   shoal_server_config_t cfg;
-  shoal_proxy_worker_t **workers;
-  unsigned nworkers;
-  atomic_uint next_worker;
+  /* every worker made (up to max), and a stack of the idle ones */
+  _Atomic(shoal_proxy_worker_t *) *workers;
+  atomic_uint nworkers;
+  unsigned max;
+  pthread_mutex_t pool_lock;
+  shoal_proxy_worker_t **idle;
+  unsigned nidle;
   atomic_int in_flight;
   atomic_bool stop;
   host_log_t *log;
 } server_t;
 
-/* Each pool thread takes a worker on its first request. */
-static _Thread_local shoal_proxy_worker_t *tls_worker;
+/* An idle worker, or a new one (the caller holds one of max in-flight slots). */
+static shoal_proxy_worker_t *worker_get(server_t *s, shoal_diag_t *diag) {
+  pthread_mutex_lock(&s->pool_lock);
+  shoal_proxy_worker_t *w = s->nidle ? s->idle[--s->nidle] : NULL;
+  pthread_mutex_unlock(&s->pool_lock);
+  if (w || shoal_proxy_worker_new(s->proxy, &w, diag)) return w;
+  pthread_mutex_lock(&s->pool_lock);
+  unsigned i = atomic_load(&s->nworkers);
+  if (i < s->max) {
+    atomic_store(&s->workers[i], w);
+    atomic_store(&s->nworkers, i + 1);
+  } else {  /* cannot happen: in-flight requests never exceed max */
+    shoal_proxy_worker_free(w);
+    w = NULL;
+  }
+  pthread_mutex_unlock(&s->pool_lock);
+  return w;
+}
+
+static void worker_put(server_t *s, shoal_proxy_worker_t *w) {
+  pthread_mutex_lock(&s->pool_lock);
+  s->idle[s->nidle++] = w;
+  pthread_mutex_unlock(&s->pool_lock);
+}
 
 typedef struct conn {
   char *uri;
@@ -171,22 +198,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
   }
   uint64_t t0 = host_now_ns();
   if (c->too_big) return send_text(con, 413, "413 Content Too Large\n");
-  unsigned max = s->cfg.max_instances ? s->cfg.max_instances : s->nworkers;
+  unsigned max = s->max;
   if ((unsigned)atomic_fetch_add(&s->in_flight, 1) >= max) {
     atomic_fetch_sub(&s->in_flight, 1);
     host_metrics_rejected();
     host_log_line(s->log, "%s %s 503 0 0.000ms rejected (--max-instances %u)", method, c->uri, max);
     return send_text(con, 503, "503 Service Unavailable\n");
   }
+  shoal_diag_t diag;
+  shoal_proxy_worker_t *w = worker_get(s, &diag);
+  if (!w) {
+    atomic_fetch_sub(&s->in_flight, 1);
+    host_log_line(s->log, "%s %s 500 0 0.000ms no worker: %s", method, c->uri, diag.message);
+    return send_text(con, 500, "500 Internal Server Error\n");
+  }
   host_metrics_inflight(1);
-  if (!tls_worker) tls_worker = s->workers[atomic_fetch_add(&s->next_worker, 1) % s->nworkers];
   const char *host = NULL;
   for (size_t i = 0; i < c->nheaders; i++)
     if (strcasecmp(c->headers[i].name, "host") == 0) host = c->headers[i].value;
   shoal_http_request_t req = {method, c->uri, host, c->headers, c->nheaders, c->body, c->len};
   shoal_http_response_t resp;
-  shoal_diag_t diag;
-  shoal_proxy_outcome_t o = shoal_proxy_handle(tls_worker, &req, &resp, &diag);
+  shoal_proxy_outcome_t o = shoal_proxy_handle(w, &req, &resp, &diag);
+  worker_put(s, w);
   uint64_t ns = host_now_ns() - t0;
   host_metrics_inflight(-1);
   atomic_fetch_sub(&s->in_flight, 1);
@@ -221,14 +254,16 @@ static void *watchdog(void *arg) {
   server_t *s = arg;
   unsigned ticks = 0;
   while (!atomic_load(&s->stop)) {
-    struct timespec ts = {0, 2 * 1000000};
+    struct timespec ts = {0, 5 * 1000000};
     nanosleep(&ts, NULL);
     uint64_t now = host_now_ns();
-    for (unsigned i = 0; i < s->nworkers; i++) {
-      int_fast64_t d = atomic_load(&s->workers[i]->deadline_ns);
-      if (d && (uint64_t)d < now) shoal_proxy_worker_interrupt(s->workers[i]);
+    unsigned n = atomic_load(&s->nworkers);
+    for (unsigned i = 0; i < n; i++) {
+      shoal_proxy_worker_t *w = atomic_load(&s->workers[i]);
+      int_fast64_t d = atomic_load(&w->deadline_ns);
+      if (d && (uint64_t)d < now) shoal_proxy_worker_interrupt(w);
     }
-    if (++ticks % 500 == 0) host_log_flush(s->log);
+    if (++ticks % 200 == 0) host_log_flush(s->log);
   }
   return NULL;
 }
@@ -273,7 +308,10 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
   if (diag) shoal_diag_clear(diag);
   server_t s = {.proxy = p};
   memcpy(&s.cfg, cfg, cfg->size < sizeof s.cfg ? cfg->size : sizeof s.cfg);
-  s.nworkers = s.cfg.workers ? s.cfg.workers : 2;
+  unsigned warm = s.cfg.workers ? s.cfg.workers : 2;
+  s.max = s.cfg.max_instances ? s.cfg.max_instances : 1024;
+  if (warm > s.max) warm = s.max;
+  pthread_mutex_init(&s.pool_lock, NULL);
   struct sockaddr_in sa, admin_sa;
   if (!parse_addr(s.cfg.addr ? s.cfg.addr : "127.0.0.1:8080", &sa))
     return fail(diag, SHOAL_ERR_ARG, "bad address %s (want HOST:PORT, IPv4)", s.cfg.addr);
@@ -282,9 +320,18 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
   if (s.cfg.access_log && !(s.log = host_log_open(s.cfg.access_log)))
     return fail(diag, SHOAL_ERR_IO, "cannot open the access log %s", s.cfg.access_log);
   shoal_err_t e = SHOAL_ERR_OK;
-  s.workers = calloc(s.nworkers, sizeof *s.workers);
-  if (!s.workers) e = SHOAL_ERR_NOMEM;
-  for (unsigned i = 0; !e && i < s.nworkers; i++) e = shoal_proxy_worker_new(p, &s.workers[i], diag);
+  s.workers = calloc(s.max, sizeof *s.workers);
+  s.idle = calloc(s.max, sizeof *s.idle);
+  if (!s.workers || !s.idle) e = SHOAL_ERR_NOMEM;
+  /* the warm pool: workers (component decoded, imports linked) made up front */
+  for (unsigned i = 0; !e && i < warm; i++) {
+    shoal_proxy_worker_t *w = NULL;
+    if (!(e = shoal_proxy_worker_new(p, &w, diag))) {
+      atomic_store(&s.workers[i], w);
+      atomic_store(&s.nworkers, i + 1);
+      s.idle[s.nidle++] = w;
+    }
+  }
 
   /* SIGTERM/SIGINT are taken by sigwait below: block them in every thread */
   sigset_t sigs, old;
@@ -296,9 +343,12 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
   pthread_t wd;
   bool wd_started = false;
   if (!e) {
-    d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC, 0, NULL, NULL, on_request, &s,
+    /* a thread per connection: a guest blocking (in a pollable, say) holds
+    ** up only its own connection */
+    d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC, 0, NULL, NULL,
+                         on_request, &s,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s.nworkers,
+                         MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024),
                          MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
@@ -337,8 +387,10 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
   struct timespec zero = {0, 0};
   while (sigtimedwait(&sigs, NULL, &zero) > 0) {}
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  for (unsigned i = 0; s.workers && i < s.nworkers; i++) shoal_proxy_worker_free(s.workers[i]);
+  for (unsigned i = 0; s.workers && i < atomic_load(&s.nworkers); i++) shoal_proxy_worker_free(atomic_load(&s.workers[i]));
   free(s.workers);
+  free(s.idle);
+  pthread_mutex_destroy(&s.pool_lock);
   host_log_close(s.log);
   return e;
 }
