@@ -120,5 +120,14 @@ bench: deps
 	$(CMAKE) --build build-bench -j$(JOBS) --target bench_all
 	BENCH_BUILD_TYPE=$(BENCH_BUILD_TYPE) python3 bench/bench.py build-bench
 
+# shoal serve against jco serve and a native libmicrohttpd server (wrk, 127.0.0.1), instantiation
+# rate, 10,000 requests in flight; writes bench/http/RESULTS.md, bench/http/chart.svg and the
+# bench-http section of bench/RESULTS.md. WRK_SECONDS=10, DENSITY=10000: bench/http/bench_http.py.
+bench-http: deps
+	@bash bench/http/deps.sh
+	$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=$(BENCH_BUILD_TYPE) -DSHOAL_WERROR=OFF
+	$(CMAKE) --build build-bench -j$(JOBS) --target shoal inst_bench native_hello host_wasm
+	python3 bench/http/bench_http.py build-bench
+
 clean:
 	rm -rf build build-asan build-fuzz build-bench
