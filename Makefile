@@ -8,7 +8,7 @@ JOBS ?= 2
 FUZZ_SECONDS ?= 600
 CMAKE ?= cmake
 
-.PHONY: all deps build build-asan check clean-summary demo fuzz fuzz-wasi fuzz-component fuzz-wave diff-fuzz bench clean
+.PHONY: all deps build build-asan check clean-summary demo fuzz fuzz-wasi fuzz-component fuzz-wave diff-fuzz bench bench-http clean
 
 all: build
 
