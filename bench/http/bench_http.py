@@ -6,7 +6,7 @@ run (many requests in flight to a handler that waits on a wasi:clocks pollable).
 Writes bench/http/RESULTS.md, bench/http/chart.svg and the bench-http section of
 bench/RESULTS.md.
 
-usage: bench_http.py BUILD_DIR   (env: WRK_SECONDS=10, DENSITY=10000, DENSITY_WORKERS=100)
+usage: bench_http.py BUILD_DIR   (env: WRK_SECONDS=10, DENSITY=10000, DENSITY_WORKERS=DENSITY)
 """
 import asyncio
 import datetime
@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build-bench")
 SECS = int(os.environ.get("WRK_SECONDS", "10"))
 DENSITY = int(os.environ.get("DENSITY", "10000"))
-DENSITY_WORKERS = int(os.environ.get("DENSITY_WORKERS", "100"))
+DENSITY_WORKERS = int(os.environ.get("DENSITY_WORKERS", str(DENSITY)))
 NODE = "node"
 JCO = os.path.join(ROOT, "node_modules/@bytecodealliance/jco/dist/jco.js")
 FS_ROOT = os.path.join(ROOT, "tests/component/fs-root.mjs")
@@ -252,9 +252,10 @@ def write(m, rows, inst, dens, took):
     lines += ["", "Instantiate = store + WASI context + component instance, then freed (target ≤ 10 µs for the C hello).",
               "", "### Density", "",
               "%d requests sent at once (one connection each) to `GET /sleep?ms=1000` (the C hello blocks on a "
-              "monotonic-clock pollable); `shoal serve --workers %d --max-instances %d`: a thread per connection, "
-              "instance slots (proxy workers) made on demand, so all of them are in flight together. RSS per "
-              "in-flight instance = (peak - idle) / %d." % (dens["n"], dens["workers"], dens["n"], dens["n"]),
+              "monotonic-clock pollable); `shoal serve --workers %d --max-instances %d` (a thread per connection, "
+              "%d instance slots made at start, so all requests are in flight together). RSS per in-flight "
+              "instance = (peak - idle) / %d; idle RSS includes the slots." % (dens["n"], dens["workers"], dens["n"],
+                                                                                  dens["workers"], dens["n"]),
               "", "| answered 200 | time s | RSS idle MiB | peak RSS MiB | peak RSS per in-flight instance KiB |",
               "|---|---|---|---|---|",
               "| %d / %d | %.1f | %.1f | %.1f | %.0f |" % (dens["ok"], dens["n"], dens["secs"], dens["idle"] / 1024,

@@ -86,9 +86,10 @@ typedef struct shoal_server_config {
   size_t size;                  /* sizeof(shoal_server_config_t) */
   const char *addr;             /* "127.0.0.1:8080"; port 0 picks one */
   const char *admin_addr;       /* Prometheus /metrics, or NULL */
-  unsigned workers;             /* proxy workers made up front, the warm pool (default 2) */
-  unsigned max_instances;       /* concurrent instances (workers made on demand up
-                                ** to it); beyond: 503 (0: 1024) */
+  unsigned workers;             /* instance slots (proxy workers) made up front: the
+                                ** instances that run at once (default 2) */
+  unsigned max_instances;       /* requests admitted at once (running or waiting for a
+                                ** slot); beyond: 503 (0: 1024, or workers if more) */
   const char *access_log;       /* file path, "-" for stderr, NULL for none */
   void (*on_ready)(void *ud, unsigned port, unsigned admin_port);
   void *ud;

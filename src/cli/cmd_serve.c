@@ -16,8 +16,10 @@ static const char serve_usage[] =
   "  --addr HOST:PORT        listen address (default 127.0.0.1:8080; port 0:\n"
   "                          any free port, printed on stdout)\n"
   "  --workers N             instance slots prepared at start (component decoded,\n"
-  "                          imports linked; default 2); more are made on demand\n"
-  "  --max-instances N       concurrent instances, 503 beyond (default 1024)\n"
+  "                          imports linked): instances running at once (default 2);\n"
+  "                          other requests wait for a free slot\n"
+  "  --max-instances N       requests admitted at once (running or waiting), 503\n"
+  "                          beyond (default 1024, or --workers if larger)\n"
   "  --max-memory BYTES      per linear memory (K, M, G suffixes); a guest that\n"
   "                          fails to grow past it traps: 500\n"
   "  --timeout MS            per request; past it the guest is interrupted: 504\n"
@@ -72,7 +74,7 @@ int cli_serve_main(int argc, char **argv) {
     else if (strcmp(a, "--access-log") == 0) scfg.access_log = v;
     else if (strcmp(a, "--allow-outbound") == 0) allow[nallow++] = v;
     else if (!parse_u64(v, &n)) { fprintf(stderr, "serve: %s %s: expected a number\n", a, v); goto out; }
-    else if (strcmp(a, "--workers") == 0 && n > 0 && n <= 1024) scfg.workers = (unsigned)n;
+    else if (strcmp(a, "--workers") == 0 && n > 0 && n <= 100000) scfg.workers = (unsigned)n;
     else if (strcmp(a, "--max-instances") == 0 && n > 0 && n <= 1000000) scfg.max_instances = (unsigned)n;
     else if (strcmp(a, "--max-memory") == 0 && n > 0) pcfg.max_memory_bytes = n;
     else if (strcmp(a, "--timeout") == 0 && n > 0 && n <= 86400000) pcfg.timeout_ms = (uint32_t)n;

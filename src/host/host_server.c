@@ -1,8 +1,9 @@
 /*
 ** The HTTP/1.1 server of `shoal serve` on libmicrohttpd: a thread per
 ** connection runs each complete request in a fresh instance, on a proxy
-** worker taken from a pool (at most --max-instances); a watchdog enforces
-** timeouts; SIGTERM drains and stops.
+** worker (an instance slot) from a fixed pool of --workers, waiting for one
+** when all are busy; --max-instances caps the requests admitted; a watchdog
+** enforces timeouts; SIGTERM drains and stops.
 */
 #include "host_int.h"
 #include <arpa/inet.h>
@@ -19,11 +20,12 @@
 typedef struct server {
   shoal_proxy_t *proxy;
   shoal_server_config_t cfg;
-  /* every worker made (up to max), and a stack of the idle ones */
+  /* every worker, and a stack of the idle ones */
   _Atomic(shoal_proxy_worker_t *) *workers;
   atomic_uint nworkers;
   unsigned max;
   pthread_mutex_t pool_lock;
+  pthread_cond_t pool_cond;
   shoal_proxy_worker_t **idle;
   unsigned nidle;
   atomic_int in_flight;
@@ -31,21 +33,11 @@ typedef struct server {
   host_log_t *log;
 } server_t;
 
-/* An idle worker, or a new one (the caller holds one of max in-flight slots). */
-static shoal_proxy_worker_t *worker_get(server_t *s, shoal_diag_t *diag) {
+/* An idle worker; waits while all are busy. */
+static shoal_proxy_worker_t *worker_get(server_t *s) {
   pthread_mutex_lock(&s->pool_lock);
-  shoal_proxy_worker_t *w = s->nidle ? s->idle[--s->nidle] : NULL;
-  pthread_mutex_unlock(&s->pool_lock);
-  if (w || shoal_proxy_worker_new(s->proxy, &w, diag)) return w;
-  pthread_mutex_lock(&s->pool_lock);
-  unsigned i = atomic_load(&s->nworkers);
-  if (i < s->max) {
-    atomic_store(&s->workers[i], w);
-    atomic_store(&s->nworkers, i + 1);
-  } else {  /* cannot happen: in-flight requests never exceed max */
-    shoal_proxy_worker_free(w);
-    w = NULL;
-  }
+  while (!s->nidle) pthread_cond_wait(&s->pool_cond, &s->pool_lock);
+  shoal_proxy_worker_t *w = s->idle[--s->nidle];
   pthread_mutex_unlock(&s->pool_lock);
   return w;
 }
@@ -53,6 +45,7 @@ static shoal_proxy_worker_t *worker_get(server_t *s, shoal_diag_t *diag) {
 static void worker_put(server_t *s, shoal_proxy_worker_t *w) {
   pthread_mutex_lock(&s->pool_lock);
   s->idle[s->nidle++] = w;
+  pthread_cond_signal(&s->pool_cond);
   pthread_mutex_unlock(&s->pool_lock);
 }
 
@@ -206,12 +199,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
     return send_text(con, 503, "503 Service Unavailable\n");
   }
   shoal_diag_t diag;
-  shoal_proxy_worker_t *w = worker_get(s, &diag);
-  if (!w) {
-    atomic_fetch_sub(&s->in_flight, 1);
-    host_log_line(s->log, "%s %s 500 0 0.000ms no worker: %s", method, c->uri, diag.message);
-    return send_text(con, 500, "500 Internal Server Error\n");
-  }
+  shoal_proxy_worker_t *w = worker_get(s);
   host_metrics_inflight(1);
   const char *host = NULL;
   for (size_t i = 0; i < c->nheaders; i++)
@@ -308,10 +296,11 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
   if (diag) shoal_diag_clear(diag);
   server_t s = {.proxy = p};
   memcpy(&s.cfg, cfg, cfg->size < sizeof s.cfg ? cfg->size : sizeof s.cfg);
-  unsigned warm = s.cfg.workers ? s.cfg.workers : 2;
-  s.max = s.cfg.max_instances ? s.cfg.max_instances : 1024;
-  if (warm > s.max) warm = s.max;
+  unsigned nw = s.cfg.workers ? s.cfg.workers : 2;
+  s.max = s.cfg.max_instances ? s.cfg.max_instances : (nw > 1024 ? nw : 1024);
+  if (nw > s.max) nw = s.max;
   pthread_mutex_init(&s.pool_lock, NULL);
+  pthread_cond_init(&s.pool_cond, NULL);
   struct sockaddr_in sa, admin_sa;
   if (!parse_addr(s.cfg.addr ? s.cfg.addr : "127.0.0.1:8080", &sa))
     return fail(diag, SHOAL_ERR_ARG, "bad address %s (want HOST:PORT, IPv4)", s.cfg.addr);
@@ -320,11 +309,11 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
   if (s.cfg.access_log && !(s.log = host_log_open(s.cfg.access_log)))
     return fail(diag, SHOAL_ERR_IO, "cannot open the access log %s", s.cfg.access_log);
   shoal_err_t e = SHOAL_ERR_OK;
-  s.workers = calloc(s.max, sizeof *s.workers);
-  s.idle = calloc(s.max, sizeof *s.idle);
+  s.workers = calloc(nw, sizeof *s.workers);
+  s.idle = calloc(nw, sizeof *s.idle);
   if (!s.workers || !s.idle) e = SHOAL_ERR_NOMEM;
-  /* the warm pool: workers (component decoded, imports linked) made up front */
-  for (unsigned i = 0; !e && i < warm; i++) {
+  /* the pool: workers (component decoded, imports linked) made up front */
+  for (unsigned i = 0; !e && i < nw; i++) {
     shoal_proxy_worker_t *w = NULL;
     if (!(e = shoal_proxy_worker_new(p, &w, diag))) {
       atomic_store(&s.workers[i], w);
@@ -391,6 +380,7 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
   free(s.workers);
   free(s.idle);
   pthread_mutex_destroy(&s.pool_lock);
+  pthread_cond_destroy(&s.pool_cond);
   host_log_close(s.log);
   return e;
 }
