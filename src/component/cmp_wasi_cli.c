@@ -5,6 +5,7 @@
 */
 #define _GNU_SOURCE
 #include "cmp_wasi.h"
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,7 +172,8 @@ typedef struct wasi_host {
   bool own_ctx;
   wasi_fn_env_t *envs;
   extra_env_t *xenvs;
-  char **names;
+  char *text;              /* every import name, and "iface\0func" copies for messages */
+  size_t used;
   shoal_cimport_t *imps;
   size_t n, nx;
 } wasi_host_t;
@@ -179,11 +181,7 @@ typedef struct wasi_host {
 static void wasi_host_free(void *p) {
   wasi_host_t *h = p;
   if (!h) return;
-  for (size_t i = 0; i < h->n; i++) {
-    free(h->names[i]);
-    free((char *)h->envs[i].iface);
-  }
-  free(h->names);
+  free(h->text);
   free(h->envs);
   free(h->xenvs);
   free(h->imps);
@@ -211,47 +209,71 @@ static const shoal_cimport_t *find_extra(const shoal_cimport_t *x, size_t nx, co
   return NULL;
 }
 
-static shoal_chost_fn_t find_wasi(const char *iface, size_t ib, const char *func, size_t fl) {
+/* The host's functions of one interface (found once per imported instance). */
+typedef struct cand {
+  const char *func;
+  size_t fl;
+  shoal_chost_fn_t fn;
+} cand_t;
+#define MAX_CANDS 128
+
+/* Every host function with its name lengths, made once. */
+typedef struct known {
+  const char *iface, *func;
+  size_t il, fl;
+  shoal_chost_fn_t fn;
+} known_t;
+#define MAX_KNOWN 256
+static known_t known[MAX_KNOWN];
+static size_t nknown;
+static pthread_once_t known_once = PTHREAD_ONCE_INIT;
+
+static void known_init(void) {
   static const wasi_fn_t *(*const lists[])(size_t *) = {wasi_io_fns, wasi_clock_fns, wasi_fs_fns, wasi_net_fns};
-  for (size_t j = 0; j < sizeof cli_fns / sizeof *cli_fns; j++)
-    if (same(cli_fns[j].iface, strlen(cli_fns[j].iface), iface, ib) && same(cli_fns[j].func, strlen(cli_fns[j].func), func, fl))
-      return cli_fns[j].fn;
-  for (size_t l = 0; l < sizeof lists / sizeof *lists; l++) {
-    size_t n;
-    const wasi_fn_t *fs = lists[l](&n);
-    for (size_t j = 0; j < n; j++)
-      if (same(fs[j].iface, strlen(fs[j].iface), iface, ib) && same(fs[j].func, strlen(fs[j].func), func, fl))
-        return fs[j].fn;
+  for (size_t l = 0; l <= sizeof lists / sizeof *lists; l++) {
+    size_t n = sizeof cli_fns / sizeof *cli_fns;
+    const wasi_fn_t *fs = l ? lists[l - 1](&n) : cli_fns;
+    for (size_t j = 0; j < n && nknown < MAX_KNOWN; j++)
+      known[nknown++] = (known_t){fs[j].iface, fs[j].func, strlen(fs[j].iface), strlen(fs[j].func), fs[j].fn};
   }
-  return NULL;
+}
+
+static size_t candidates(const char *iface, size_t ib, cand_t *out) {
+  pthread_once(&known_once, known_init);
+  size_t k = 0;
+  for (size_t j = 0; j < nknown && k < MAX_CANDS; j++)
+    if (known[j].il == ib && memcmp(known[j].iface, iface, ib) == 0)
+      out[k++] = (cand_t){known[j].func, known[j].fl, known[j].fn};
+  return k;
 }
 
 /* Adds the import iface#func: from extra, else (for wasi:*) the host's own. */
-static bool link_one(wasi_host_t *h, const cmp_extern_t *x, const char *func, size_t fl, const cmp_type_t *ft,
-                     bool resource, const shoal_cimport_t *extra, size_t nextra) {
-  /* wasi:*@0.2.x by semver: any 0.2 minor version is this host's */
-  size_t base = base_len(x->name, x->name_len), vl = x->name_len - base;
-  bool wasi = x->name_len > 5 && memcmp(x->name, "wasi:", 5) == 0 &&
-              (vl == 0 || (vl > 5 && memcmp(x->name + base, "@0.2.", 5) == 0));
+static void link_one(wasi_host_t *h, const cmp_extern_t *x, bool wasi, const cand_t *cands, size_t nc, const char *func,
+                     size_t fl, const cmp_type_t *ft, bool resource, const shoal_cimport_t *extra, size_t nextra) {
   const shoal_cimport_t *e = find_extra(extra, nextra, x->name, x->name_len, func, fl);
-  if (!e && !wasi) return true;
-  size_t len = x->name_len + 1 + fl, n = h->n;
-  if (!(h->names[n] = malloc(len + 1))) return false;
-  snprintf(h->names[n], len + 1, "%.*s#%.*s", (int)x->name_len, x->name, (int)fl, func);
-  char *copy = strdup(h->names[n]);
-  h->n++;
-  if (!copy) return false;
-  copy[x->name_len] = 0;  /* "iface\0func" for messages */
-  h->envs[n] = (wasi_fn_env_t){h->w, ft, copy, copy + x->name_len + 1};
+  if (!e && !wasi) return;
+  size_t n = h->n++, il = x->name_len;
+  char *name = h->text + h->used, *copy = name + il + fl + 2;
+  memcpy(name, x->name, il);
+  name[il] = '#';
+  memcpy(name + il + 1, func, fl);
+  name[il + 1 + fl] = 0;
+  memcpy(copy, name, il + fl + 2);
+  copy[il] = 0;  /* "iface\0func" for messages */
+  h->used += 2 * (il + fl + 2);
+  h->envs[n] = (wasi_fn_env_t){h->w, ft, copy, copy + il + 1};
   if (e) {
     h->xenvs[n] = (extra_env_t){e, h->w};
-    h->imps[n] = (shoal_cimport_t){h->names[n], extra_call, &h->xenvs[n]};
-    return true;
+    h->imps[n] = (shoal_cimport_t){name, extra_call, &h->xenvs[n]};
+    return;
   }
-  shoal_chost_fn_t fn = find_wasi(x->name, base_len(x->name, x->name_len), func, fl);
-  h->imps[n] = (shoal_cimport_t){h->names[n], fn ? fn : resource ? drop_obj : not_implemented, &h->envs[n]};
-  return true;
+  shoal_chost_fn_t fn = resource ? drop_obj : not_implemented;
+  for (size_t i = 0; i < nc; i++)
+    if (same(cands[i].func, cands[i].fl, func, fl)) fn = cands[i].fn;
+  h->imps[n] = (shoal_cimport_t){name, fn, &h->envs[n]};
 }
+
+#define DROP "[resource-drop]"
 
 static shoal_err_t wasi_host_new(const shoal_component_t *c, shoal_wasi_ctx_t *w, const shoal_cimport_t *extra,
                                  size_t nextra, wasi_host_t **out, shoal_diag_t *diag) {
@@ -259,25 +281,36 @@ static shoal_err_t wasi_host_new(const shoal_component_t *c, shoal_wasi_ctx_t *w
   wasi_host_t *h = calloc(1, sizeof *h);
   if (!h) return cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
   h->w = w;
-  size_t cap = nextra;
-  for (uint32_t i = 0; i < r->nimports; i++)
-    if (r->imports[i].sort == CMP_SORT_INSTANCE) cap += r->imports[i].type->nexports;
-  h->imps = calloc(cap + 1, sizeof *h->imps);
-  h->envs = calloc(cap + 1, sizeof *h->envs);
-  h->xenvs = calloc(cap + 1, sizeof *h->xenvs);
-  h->names = calloc(cap + 1, sizeof *h->names);
-  if (!h->imps || !h->envs || !h->xenvs || !h->names) goto oom;
+  size_t cap = nextra, text = 1;
   for (uint32_t i = 0; i < r->nimports; i++) {
     const cmp_extern_t *x = &r->imports[i];
     if (x->sort != CMP_SORT_INSTANCE) continue;
+    cap += x->type->nexports;
+    for (uint32_t k = 0; k < x->type->nexports; k++)
+      text += 2 * (x->name_len + x->type->exports[k].name_len + sizeof DROP + 2);
+  }
+  h->imps = calloc(cap + 1, sizeof *h->imps);
+  h->envs = calloc(cap + 1, sizeof *h->envs);
+  h->xenvs = calloc(cap + 1, sizeof *h->xenvs);
+  h->text = malloc(text);
+  if (!h->imps || !h->envs || !h->xenvs || !h->text) goto oom;
+  cand_t cands[MAX_CANDS];
+  for (uint32_t i = 0; i < r->nimports; i++) {
+    const cmp_extern_t *x = &r->imports[i];
+    if (x->sort != CMP_SORT_INSTANCE) continue;
+    /* wasi:*@0.2.x by semver: any 0.2 minor version is this host's */
+    size_t base = base_len(x->name, x->name_len), vl = x->name_len - base;
+    bool wasi = x->name_len > 5 && memcmp(x->name, "wasi:", 5) == 0 &&
+                (vl == 0 || (vl > 5 && memcmp(x->name + base, "@0.2.", 5) == 0));
+    size_t nc = wasi ? candidates(x->name, base, cands) : 0;
     for (uint32_t k = 0; k < x->type->nexports; k++) {
       const cmp_extern_t *f = &x->type->exports[k];
       if (f->sort == CMP_SORT_FUNC) {
-        if (!link_one(h, x, f->name, f->name_len, f->type, false, extra, nextra)) goto oom;
+        link_one(h, x, wasi, cands, nc, f->name, f->name_len, f->type, false, extra, nextra);
       } else if (f->sort == CMP_SORT_TYPE && f->type->kind == SHOAL_CT_RESOURCE) {
         char drop[256];
-        int dl = snprintf(drop, sizeof drop, "[resource-drop]%.*s", (int)f->name_len, f->name);
-        if (dl > 0 && (size_t)dl < sizeof drop && !link_one(h, x, drop, (size_t)dl, NULL, true, extra, nextra)) goto oom;
+        int dl = snprintf(drop, sizeof drop, DROP "%.*s", (int)f->name_len, f->name);
+        if (dl > 0 && (size_t)dl < sizeof drop) link_one(h, x, wasi, cands, nc, drop, (size_t)dl, NULL, true, extra, nextra);
       }
     }
   }
