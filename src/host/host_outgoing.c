@@ -150,7 +150,26 @@ HOSTFN(drop) {
 ** Performing a request (libcurl, blocking: the instance has nothing
 ** else to do while it waits)
 ** =================================================================== */
+/* HOST[:PORT] with a plain host name or IPv4 address: nothing a URL parser
+** could read as user info, path or another host ("a:@b", "a/b", "a#b"). */
+static bool plain_authority(const char *a) {
+  const char *colon = strchr(a, ':');
+  size_t hl = colon ? (size_t)(colon - a) : strlen(a);
+  if (hl == 0) return false;
+  for (size_t i = 0; i < hl; i++)
+    if (!((a[i] >= 'a' && a[i] <= 'z') || (a[i] >= 'A' && a[i] <= 'Z') || (a[i] >= '0' && a[i] <= '9') ||
+          a[i] == '.' || a[i] == '-'))
+      return false;
+  if (!colon) return true;
+  size_t pl = strlen(colon + 1);
+  if (pl == 0 || pl > 5) return false;
+  for (size_t i = 1; i <= pl; i++)
+    if (colon[i] < '0' || colon[i] > '9') return false;
+  return true;
+}
+
 static bool allowed(const shoal_proxy_t *p, const char *authority) {
+  if (!plain_authority(authority)) return false;
   const char *colon = strrchr(authority, ':');
   size_t hl = colon ? (size_t)(colon - authority) : strlen(authority);
   for (size_t i = 0; i < p->cfg.nallow; i++) {
@@ -219,8 +238,18 @@ void host_outgoing_perform(host_rq_t *rq, uint32_t future_rep) {
     return;
   }
   char url[2048];
-  snprintf(url, sizeof url, "%s://%s%s", req->scheme ? req->scheme : "http", req->authority,
-           req->path ? req->path : "/");
+  const char *path = req->path && req->path[0] == '/' ? req->path : "/";
+  int ul = snprintf(url, sizeof url, "%s://%s%s", req->scheme && strcmp(req->scheme, "https") == 0 ? "https" : "http",
+                    req->authority, path);
+  for (const char *q = path; *q; q++)
+    if ((unsigned char)*q <= ' ' || *q == 0x7f) ul = -1;  /* no spaces or controls in the request line */
+  if (ul < 0 || (size_t)ul >= sizeof url) {
+    free(in);
+    host_fieldset_unref(f.headers);
+    curl_easy_cleanup(curl);
+    fut->error_code = 19;  /* HTTP-request-URI-invalid */
+    return;
+  }
   struct curl_slist *hl = NULL;
   for (size_t i = 0; i < req->fields->n; i++) {
     char line[8192];

@@ -271,18 +271,31 @@ class Upstream(http.server.ThreadingHTTPServer):
 def case_outbound(args):
     up, other = Upstream(), Upstream()
     allowed = "127.0.0.1:%d" % up.server_address[1]
-    srv = Shoal(args, ["--allow-outbound", allowed])
     try:
-        st, _, body = request(srv.port, "GET", "/fetch?authority=%s&path=/x" % allowed)
-        check(st == 203 and body == b"upstream says hi to /x\n",
-              "an outbound call to an allowed local server works (%d %r)" % (st, body))
-        check(up.hits == 1, "the allowed server got the request")
-        st, _, body = request(srv.port, "GET", "/fetch?authority=127.0.0.1:%d&path=/y" % other.server_address[1])
-        check(st == 502 and b"error-code 15" in body,
-              "a call to a non-allowed authority is refused with HTTP-request-denied (%d %r)" % (st, body))
-        check(other.hits == 0, "the non-allowed server was never contacted")
+        srv = Shoal(args, ["--allow-outbound", allowed])
+        try:
+            st, _, body = request(srv.port, "GET", "/fetch?authority=%s&path=/x" % allowed)
+            check(st == 203 and body == b"upstream says hi to /x\n",
+                  "an outbound call to an allowed local server works (%d %r)" % (st, body))
+            check(up.hits == 1, "the allowed server got the request")
+            st, _, body = request(srv.port, "GET", "/fetch?authority=127.0.0.1:%d&path=/y" % other.server_address[1])
+            check(st == 502 and b"error-code 15" in body,
+                  "a call to a non-allowed authority is refused with HTTP-request-denied (%d %r)" % (st, body))
+            check(other.hits == 0, "the non-allowed server was never contacted")
+        finally:
+            srv.stop()
+        # an allowed host (any port) cannot be used as user info in front of another host
+        srv = Shoal(args, ["--allow-outbound", "127.0.0.1"])
+        try:
+            st, _, body = request(srv.port, "GET", "/fetch?authority=127.0.0.1:%d@localhost:%d&path=/z"
+                                  % (up.server_address[1], other.server_address[1]))
+            check(st == 502 and b"error-code 15" in body and other.hits == 0,
+                  "an authority with user info is refused (%d %r)" % (st, body))
+            st, _, body = request(srv.port, "GET", "/fetch?authority=127.0.0.1:%d&path=/w" % up.server_address[1])
+            check(st == 203 and up.hits == 2, "--allow-outbound HOST allows any port of HOST (%d)" % st)
+        finally:
+            srv.stop()
     finally:
-        srv.stop()
         up.shutdown()
         other.shutdown()
 
