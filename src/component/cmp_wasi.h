@@ -58,9 +58,15 @@ typedef struct wasi_fn_env {
   const char *iface, *func;
 } wasi_fn_env_t;
 
+/* sig: the parameter kinds a function's code relies on, then '>' and what
+** it relies on of the result type (see sig_ok in cmp_wasi_cli.c): a
+** component importing the name with another type gets a trapping stub,
+** so the host code never reads a value or type of a shape it did not
+** expect. */
 typedef struct wasi_fn {
   const char *iface, *func;
   shoal_chost_fn_t fn;
+  const char *sig;
 } wasi_fn_t;
 
 #define WASI_ARGS shoal_ccall_t *c, void *envp, const shoal_cval_t *a, size_t na, shoal_cval_t *r

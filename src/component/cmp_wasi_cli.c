@@ -136,17 +136,17 @@ static shoal_err_t not_implemented(WASI_ARGS) {
 }
 
 static const wasi_fn_t cli_fns[] = {
-  {"wasi:cli/environment", "get-environment", get_environment},
-  {"wasi:cli/environment", "get-arguments", get_arguments},
-  {"wasi:cli/environment", "initial-cwd", none},
-  {"wasi:cli/exit", "exit", do_exit},
-  {"wasi:cli/exit", "exit-with-code", do_exit},
-  {"wasi:cli/stdin", "get-stdin", get_stdio},
-  {"wasi:cli/stdout", "get-stdout", get_stdio},
-  {"wasi:cli/stderr", "get-stderr", get_stdio},
-  {"wasi:cli/terminal-stdin", "get-terminal-stdin", get_terminal},
-  {"wasi:cli/terminal-stdout", "get-terminal-stdout", get_terminal},
-  {"wasi:cli/terminal-stderr", "get-terminal-stderr", get_terminal},
+  {"wasi:cli/environment", "get-environment", get_environment, ""},
+  {"wasi:cli/environment", "get-arguments", get_arguments, ""},
+  {"wasi:cli/environment", "initial-cwd", none, ""},
+  {"wasi:cli/exit", "exit", do_exit, "*"},
+  {"wasi:cli/exit", "exit-with-code", do_exit, "*"},
+  {"wasi:cli/stdin", "get-stdin", get_stdio, ""},
+  {"wasi:cli/stdout", "get-stdout", get_stdio, ""},
+  {"wasi:cli/stderr", "get-stderr", get_stdio, ""},
+  {"wasi:cli/terminal-stdin", "get-terminal-stdin", get_terminal, ""},
+  {"wasi:cli/terminal-stdout", "get-terminal-stdout", get_terminal, ""},
+  {"wasi:cli/terminal-stderr", "get-terminal-stderr", get_terminal, ""},
 };
 /* }================================================================== */
 
@@ -214,6 +214,7 @@ typedef struct cand {
   const char *func;
   size_t fl;
   shoal_chost_fn_t fn;
+  const char *sig;
 } cand_t;
 #define MAX_CANDS 128
 
@@ -222,6 +223,7 @@ typedef struct known {
   const char *iface, *func;
   size_t il, fl;
   shoal_chost_fn_t fn;
+  const char *sig;
 } known_t;
 #define MAX_KNOWN 256
 static known_t known[MAX_KNOWN];
@@ -234,7 +236,7 @@ static void known_init(void) {
     size_t n = sizeof cli_fns / sizeof *cli_fns;
     const wasi_fn_t *fs = l ? lists[l - 1](&n) : cli_fns;
     for (size_t j = 0; j < n && nknown < MAX_KNOWN; j++)
-      known[nknown++] = (known_t){fs[j].iface, fs[j].func, strlen(fs[j].iface), strlen(fs[j].func), fs[j].fn};
+      known[nknown++] = (known_t){fs[j].iface, fs[j].func, strlen(fs[j].iface), strlen(fs[j].func), fs[j].fn, fs[j].sig};
   }
 }
 
@@ -243,8 +245,62 @@ static size_t candidates(const char *iface, size_t ib, cand_t *out) {
   size_t k = 0;
   for (size_t j = 0; j < nknown && k < MAX_CANDS; j++)
     if (known[j].il == ib && memcmp(known[j].iface, iface, ib) == 0)
-      out[k++] = (cand_t){known[j].func, known[j].fl, known[j].fn};
+      out[k++] = (cand_t){known[j].func, known[j].fl, known[j].fn, known[j].sig};
   return k;
+}
+
+/* Whether type t has the kind sig character k stands for: h own/borrow,
+** u an unsigned integer, b bool, s string, L list, e enum, f flags,
+** v variant, o option, * anything. */
+static bool kind_ok(char k, const cmp_type_t *t) {
+  switch (k) {
+  case 'h': return t->kind == SHOAL_CT_OWN || t->kind == SHOAL_CT_BORROW;
+  case 'u': return t->kind == SHOAL_CT_U8 || t->kind == SHOAL_CT_U16 || t->kind == SHOAL_CT_U32 || t->kind == SHOAL_CT_U64;
+  case 'b': return t->kind == SHOAL_CT_BOOL;
+  case 's': return t->kind == SHOAL_CT_STRING;
+  case 'L': return t->kind == SHOAL_CT_LIST;
+  case 'e': return t->kind == SHOAL_CT_ENUM;
+  case 'f': return t->kind == SHOAL_CT_FLAGS;
+  case 'v': return t->kind == SHOAL_CT_VARIANT;
+  case 'o': return t->kind == SHOAL_CT_OPTION;
+  default: return k == '*';
+  }
+}
+
+static bool is_enum(const cmp_type_t *t) { return t && t->kind == SHOAL_CT_ENUM; }
+
+static bool record_enum_first(const cmp_type_t *t) {
+  return t && t->kind == SHOAL_CT_RECORD && t->n >= 1 && is_enum(t->fields[0].type);
+}
+
+/* Whether function type ft fits sig (see wasi_fn_t). After '>': E a result
+** whose error is an enum; T the same with an enum ok; S a record whose
+** first field is an enum as ok; D an option of such a record as ok; P a
+** bool or integer ok; O an option of an enum. */
+static bool sig_ok(const char *sig, const cmp_type_t *ft) {
+  if (!ft || ft->kind != SHOAL_CT_FUNC) return false;
+  if (sig[0] == '*' && !sig[1]) return true;
+  uint32_t i = 0;
+  for (; *sig && *sig != '>'; sig++, i++)
+    if (i >= ft->n || !kind_ok(*sig, ft->fields[i].type)) return false;
+  if (i != ft->n) return false;
+  if (*sig != '>') return true;
+  const cmp_type_t *r = ft->result;
+  if (sig[1] == 'O') return r && r->kind == SHOAL_CT_OPTION && is_enum(r->elem);
+  if (!r || r->kind != SHOAL_CT_RESULT || !is_enum(r->err)) return false;
+  switch (sig[1]) {
+  case 'T': return is_enum(r->elem);
+  case 'S': return record_enum_first(r->elem);
+  case 'D': return r->elem && r->elem->kind == SHOAL_CT_OPTION && record_enum_first(r->elem->elem);
+  case 'P': return r->elem && (r->elem->kind == SHOAL_CT_BOOL || kind_ok('u', r->elem));
+  default: return true;
+  }
+}
+
+static shoal_err_t bad_type(WASI_ARGS) {
+  (void)a; (void)na; (void)r;
+  return shoal_ccall_trap(c, "%s#%s: the component imports it with a type shoal's WASI 0.2 host does not have",
+                          WASI_ENV->iface, WASI_ENV->func);
 }
 
 /* Adds the import iface#func: from extra, else (for wasi:*) the host's own. */
@@ -269,7 +325,7 @@ static void link_one(wasi_host_t *h, const cmp_extern_t *x, bool wasi, const can
   }
   shoal_chost_fn_t fn = resource ? drop_obj : not_implemented;
   for (size_t i = 0; i < nc; i++)
-    if (same(cands[i].func, cands[i].fl, func, fl)) fn = cands[i].fn;
+    if (same(cands[i].func, cands[i].fl, func, fl)) fn = resource || sig_ok(cands[i].sig, ft) ? cands[i].fn : bad_type;
   h->imps[n] = (shoal_cimport_t){name, fn, &h->envs[n]};
 }
 

@@ -130,17 +130,17 @@ static shoal_err_t insecure_seed(WASI_ARGS) {
 /* }================================================================== */
 
 static const wasi_fn_t fns[] = {
-  {"wasi:clocks/wall-clock", "now", wall_now},
-  {"wasi:clocks/wall-clock", "resolution", wall_resolution},
-  {"wasi:clocks/monotonic-clock", "now", mono_now},
-  {"wasi:clocks/monotonic-clock", "resolution", mono_resolution},
-  {"wasi:clocks/monotonic-clock", "subscribe-instant", mono_subscribe},
-  {"wasi:clocks/monotonic-clock", "subscribe-duration", mono_subscribe},
-  {"wasi:random/random", "get-random-bytes", random_bytes},
-  {"wasi:random/random", "get-random-u64", random_u64},
-  {"wasi:random/insecure", "get-insecure-random-bytes", random_bytes},
-  {"wasi:random/insecure", "get-insecure-random-u64", random_u64},
-  {"wasi:random/insecure-seed", "insecure-seed", insecure_seed},
+  {"wasi:clocks/wall-clock", "now", wall_now, ""},
+  {"wasi:clocks/wall-clock", "resolution", wall_resolution, ""},
+  {"wasi:clocks/monotonic-clock", "now", mono_now, ""},
+  {"wasi:clocks/monotonic-clock", "resolution", mono_resolution, ""},
+  {"wasi:clocks/monotonic-clock", "subscribe-instant", mono_subscribe, "u"},
+  {"wasi:clocks/monotonic-clock", "subscribe-duration", mono_subscribe, "u"},
+  {"wasi:random/random", "get-random-bytes", random_bytes, "u"},
+  {"wasi:random/random", "get-random-u64", random_u64, ""},
+  {"wasi:random/insecure", "get-insecure-random-bytes", random_bytes, "u"},
+  {"wasi:random/insecure", "get-insecure-random-u64", random_u64, ""},
+  {"wasi:random/insecure-seed", "insecure-seed", insecure_seed, ""},
 };
 
 const wasi_fn_t *wasi_clock_fns(size_t *n) {

@@ -273,10 +273,10 @@ static shoal_err_t set_size(WASI_ARGS) {
 
 /* new-timestamp: no-change, now, timestamp(datetime) */
 static void new_time(const shoal_cval_t *v, struct timespec *ts) {
+  const shoal_cval_t *dt = v->of.var.payload;
   if (v->of.var.disc == 0) *ts = (struct timespec){0, UTIME_OMIT};
-  else if (v->of.var.disc == 1 || !v->of.var.payload) *ts = (struct timespec){0, UTIME_NOW};
+  else if (v->of.var.disc == 1 || !dt || dt->kind != SHOAL_CT_RECORD || dt->of.list.n < 2) *ts = (struct timespec){0, UTIME_NOW};
   else {
-    const shoal_cval_t *dt = v->of.var.payload;
     ts->tv_sec = (time_t)dt->of.list.items[0].of.u;
     ts->tv_nsec = (long)dt->of.list.items[1].of.u;
   }
@@ -639,36 +639,36 @@ static shoal_err_t error_code(WASI_ARGS) {
 
 #define T "wasi:filesystem/types"
 static const wasi_fn_t fns[] = {
-  {"wasi:filesystem/preopens", "get-directories", get_directories},
-  {T, "[method]descriptor.read-via-stream", via_stream},
-  {T, "[method]descriptor.write-via-stream", via_stream},
-  {T, "[method]descriptor.append-via-stream", via_stream},
-  {T, "[method]descriptor.advise", advise},
-  {T, "[method]descriptor.sync-data", do_sync},
-  {T, "[method]descriptor.sync", do_sync},
-  {T, "[method]descriptor.get-flags", get_flags},
-  {T, "[method]descriptor.get-type", get_type},
-  {T, "[method]descriptor.set-size", set_size},
-  {T, "[method]descriptor.set-times", set_times},
-  {T, "[method]descriptor.read", desc_read},
-  {T, "[method]descriptor.write", desc_write},
-  {T, "[method]descriptor.read-directory", read_directory},
-  {T, "[method]descriptor.create-directory-at", one_path},
-  {T, "[method]descriptor.stat", stat_fd},
-  {T, "[method]descriptor.stat-at", stat_at},
-  {T, "[method]descriptor.set-times-at", set_times_at},
-  {T, "[method]descriptor.link-at", two_paths},
-  {T, "[method]descriptor.open-at", open_at},
-  {T, "[method]descriptor.readlink-at", readlink_at},
-  {T, "[method]descriptor.remove-directory-at", one_path},
-  {T, "[method]descriptor.rename-at", two_paths},
-  {T, "[method]descriptor.symlink-at", symlink_at},
-  {T, "[method]descriptor.unlink-file-at", one_path},
-  {T, "[method]descriptor.is-same-object", is_same_object},
-  {T, "[method]descriptor.metadata-hash", stat_fd},
-  {T, "[method]descriptor.metadata-hash-at", stat_at},
-  {T, "[method]directory-entry-stream.read-directory-entry", read_directory_entry},
-  {T, "filesystem-error-code", error_code},
+  {"wasi:filesystem/preopens", "get-directories", get_directories, ""},
+  {T, "[method]descriptor.read-via-stream", via_stream, "hu>E"},
+  {T, "[method]descriptor.write-via-stream", via_stream, "hu>E"},
+  {T, "[method]descriptor.append-via-stream", via_stream, "h>E"},
+  {T, "[method]descriptor.advise", advise, "huue>E"},
+  {T, "[method]descriptor.sync-data", do_sync, "h>E"},
+  {T, "[method]descriptor.sync", do_sync, "h>E"},
+  {T, "[method]descriptor.get-flags", get_flags, "h>E"},
+  {T, "[method]descriptor.get-type", get_type, "h>T"},
+  {T, "[method]descriptor.set-size", set_size, "hu>E"},
+  {T, "[method]descriptor.set-times", set_times, "hvv>E"},
+  {T, "[method]descriptor.read", desc_read, "huu>E"},
+  {T, "[method]descriptor.write", desc_write, "hLu>E"},
+  {T, "[method]descriptor.read-directory", read_directory, "h>E"},
+  {T, "[method]descriptor.create-directory-at", one_path, "hs>E"},
+  {T, "[method]descriptor.stat", stat_fd, "h>S"},
+  {T, "[method]descriptor.stat-at", stat_at, "hfs>S"},
+  {T, "[method]descriptor.set-times-at", set_times_at, "hfsvv>E"},
+  {T, "[method]descriptor.link-at", two_paths, "hfshs>E"},
+  {T, "[method]descriptor.open-at", open_at, "hfsff>E"},
+  {T, "[method]descriptor.readlink-at", readlink_at, "hs>E"},
+  {T, "[method]descriptor.remove-directory-at", one_path, "hs>E"},
+  {T, "[method]descriptor.rename-at", two_paths, "hshs>E"},
+  {T, "[method]descriptor.symlink-at", symlink_at, "hss>E"},
+  {T, "[method]descriptor.unlink-file-at", one_path, "hs>E"},
+  {T, "[method]descriptor.is-same-object", is_same_object, "hh"},
+  {T, "[method]descriptor.metadata-hash", stat_fd, "h>E"},
+  {T, "[method]descriptor.metadata-hash-at", stat_at, "hfs>E"},
+  {T, "[method]directory-entry-stream.read-directory-entry", read_directory_entry, "h>D"},
+  {T, "filesystem-error-code", error_code, "h>O"},
 };
 #undef T
 

@@ -134,7 +134,7 @@ static bool get_addr(const shoal_cval_t *v, struct sockaddr_storage *ss, socklen
   const shoal_cval_t *rec = v->of.var.payload;
   if (v->kind != SHOAL_CT_VARIANT || !rec || rec->kind != SHOAL_CT_RECORD) return false;
   const shoal_cval_t *f = rec->of.list.items;
-  if (v->of.var.disc == 0 && rec->of.list.n == 2 && f[1].of.list.n == 4) {
+  if (v->of.var.disc == 0 && rec->of.list.n == 2 && f[1].kind == SHOAL_CT_TUPLE && f[1].of.list.n == 4) {
     struct sockaddr_in *in = (void *)ss;
     in->sin_family = AF_INET;
     in->sin_port = htons((uint16_t)f[0].of.u);
@@ -143,7 +143,7 @@ static bool get_addr(const shoal_cval_t *v, struct sockaddr_storage *ss, socklen
     *len = sizeof *in;
     return true;
   }
-  if (v->of.var.disc == 1 && rec->of.list.n == 4 && f[2].of.list.n == 8) {
+  if (v->of.var.disc == 1 && rec->of.list.n == 4 && f[2].kind == SHOAL_CT_TUPLE && f[2].of.list.n == 8) {
     struct sockaddr_in6 *in = (void *)ss;
     in->sin6_family = AF_INET6;
     in->sin6_port = htons((uint16_t)f[0].of.u);
@@ -594,6 +594,8 @@ static shoal_err_t dgram_send(WASI_ARGS) {
   uint64_t sent = 0;
   for (size_t i = 0; i < list->of.list.n; i++) {
     const shoal_cval_t *dg = &list->of.list.items[i];
+    if (dg->kind != SHOAL_CT_RECORD || dg->of.list.n != 2 || dg->of.list.items[1].kind != SHOAL_CT_OPTION)
+      return fail(c, envp, r, EINVAL);
     const shoal_cval_t *opt = &dg->of.list.items[1];
     struct sockaddr_storage ss;
     socklen_t len = 0;
@@ -714,59 +716,59 @@ static shoal_err_t resolve_next(WASI_ARGS) {
 #define TCP "wasi:sockets/tcp"
 #define UDP "wasi:sockets/udp"
 static const wasi_fn_t fns[] = {
-  {"wasi:sockets/instance-network", "instance-network", instance_network},
-  {"wasi:sockets/network", "network-error-code", network_error_code},
-  {"wasi:sockets/tcp-create-socket", "create-tcp-socket", create_socket},
-  {"wasi:sockets/udp-create-socket", "create-udp-socket", create_socket},
-  {TCP, "[method]tcp-socket.start-bind", start_bind},
-  {TCP, "[method]tcp-socket.finish-bind", finish},
-  {TCP, "[method]tcp-socket.start-connect", start_connect},
-  {TCP, "[method]tcp-socket.finish-connect", finish_connect},
-  {TCP, "[method]tcp-socket.start-listen", start_listen},
-  {TCP, "[method]tcp-socket.finish-listen", finish},
-  {TCP, "[method]tcp-socket.accept", do_accept},
-  {TCP, "[method]tcp-socket.local-address", address},
-  {TCP, "[method]tcp-socket.remote-address", address},
-  {TCP, "[method]tcp-socket.is-listening", is_listening},
-  {TCP, "[method]tcp-socket.address-family", address_family},
-  {TCP, "[method]tcp-socket.set-listen-backlog-size", set_backlog},
-  {TCP, "[method]tcp-socket.keep-alive-enabled", sockopt},
-  {TCP, "[method]tcp-socket.set-keep-alive-enabled", sockopt},
-  {TCP, "[method]tcp-socket.keep-alive-idle-time", sockopt},
-  {TCP, "[method]tcp-socket.set-keep-alive-idle-time", sockopt},
-  {TCP, "[method]tcp-socket.keep-alive-interval", sockopt},
-  {TCP, "[method]tcp-socket.set-keep-alive-interval", sockopt},
-  {TCP, "[method]tcp-socket.keep-alive-count", sockopt},
-  {TCP, "[method]tcp-socket.set-keep-alive-count", sockopt},
-  {TCP, "[method]tcp-socket.hop-limit", sockopt},
-  {TCP, "[method]tcp-socket.set-hop-limit", sockopt},
-  {TCP, "[method]tcp-socket.receive-buffer-size", sockopt},
-  {TCP, "[method]tcp-socket.set-receive-buffer-size", sockopt},
-  {TCP, "[method]tcp-socket.send-buffer-size", sockopt},
-  {TCP, "[method]tcp-socket.set-send-buffer-size", sockopt},
-  {TCP, "[method]tcp-socket.subscribe", wasi_subscribe_fn},
-  {TCP, "[method]tcp-socket.shutdown", do_shutdown},
-  {UDP, "[method]udp-socket.start-bind", start_bind},
-  {UDP, "[method]udp-socket.finish-bind", finish},
-  {UDP, "[method]udp-socket.stream", udp_stream},
-  {UDP, "[method]udp-socket.local-address", address},
-  {UDP, "[method]udp-socket.remote-address", address},
-  {UDP, "[method]udp-socket.address-family", address_family},
-  {UDP, "[method]udp-socket.unicast-hop-limit", sockopt},
-  {UDP, "[method]udp-socket.set-unicast-hop-limit", sockopt},
-  {UDP, "[method]udp-socket.receive-buffer-size", sockopt},
-  {UDP, "[method]udp-socket.set-receive-buffer-size", sockopt},
-  {UDP, "[method]udp-socket.send-buffer-size", sockopt},
-  {UDP, "[method]udp-socket.set-send-buffer-size", sockopt},
-  {UDP, "[method]udp-socket.subscribe", wasi_subscribe_fn},
-  {UDP, "[method]incoming-datagram-stream.receive", dgram_receive},
-  {UDP, "[method]incoming-datagram-stream.subscribe", wasi_subscribe_fn},
-  {UDP, "[method]outgoing-datagram-stream.check-send", dgram_check_send},
-  {UDP, "[method]outgoing-datagram-stream.send", dgram_send},
-  {UDP, "[method]outgoing-datagram-stream.subscribe", wasi_subscribe_fn},
-  {"wasi:sockets/ip-name-lookup", "resolve-addresses", resolve_addresses},
-  {"wasi:sockets/ip-name-lookup", "[method]resolve-address-stream.resolve-next-address", resolve_next},
-  {"wasi:sockets/ip-name-lookup", "[method]resolve-address-stream.subscribe", wasi_subscribe_fn},
+  {"wasi:sockets/instance-network", "instance-network", instance_network, ""},
+  {"wasi:sockets/network", "network-error-code", network_error_code, "h>O"},
+  {"wasi:sockets/tcp-create-socket", "create-tcp-socket", create_socket, "e>E"},
+  {"wasi:sockets/udp-create-socket", "create-udp-socket", create_socket, "e>E"},
+  {TCP, "[method]tcp-socket.start-bind", start_bind, "hhv>E"},
+  {TCP, "[method]tcp-socket.finish-bind", finish, "h>E"},
+  {TCP, "[method]tcp-socket.start-connect", start_connect, "hhv>E"},
+  {TCP, "[method]tcp-socket.finish-connect", finish_connect, "h>E"},
+  {TCP, "[method]tcp-socket.start-listen", start_listen, "h>E"},
+  {TCP, "[method]tcp-socket.finish-listen", finish, "h>E"},
+  {TCP, "[method]tcp-socket.accept", do_accept, "h>E"},
+  {TCP, "[method]tcp-socket.local-address", address, "h>E"},
+  {TCP, "[method]tcp-socket.remote-address", address, "h>E"},
+  {TCP, "[method]tcp-socket.is-listening", is_listening, "h"},
+  {TCP, "[method]tcp-socket.address-family", address_family, "h"},
+  {TCP, "[method]tcp-socket.set-listen-backlog-size", set_backlog, "hu>E"},
+  {TCP, "[method]tcp-socket.keep-alive-enabled", sockopt, "h>P"},
+  {TCP, "[method]tcp-socket.set-keep-alive-enabled", sockopt, "hb>E"},
+  {TCP, "[method]tcp-socket.keep-alive-idle-time", sockopt, "h>P"},
+  {TCP, "[method]tcp-socket.set-keep-alive-idle-time", sockopt, "hu>E"},
+  {TCP, "[method]tcp-socket.keep-alive-interval", sockopt, "h>P"},
+  {TCP, "[method]tcp-socket.set-keep-alive-interval", sockopt, "hu>E"},
+  {TCP, "[method]tcp-socket.keep-alive-count", sockopt, "h>P"},
+  {TCP, "[method]tcp-socket.set-keep-alive-count", sockopt, "hu>E"},
+  {TCP, "[method]tcp-socket.hop-limit", sockopt, "h>P"},
+  {TCP, "[method]tcp-socket.set-hop-limit", sockopt, "hu>E"},
+  {TCP, "[method]tcp-socket.receive-buffer-size", sockopt, "h>P"},
+  {TCP, "[method]tcp-socket.set-receive-buffer-size", sockopt, "hu>E"},
+  {TCP, "[method]tcp-socket.send-buffer-size", sockopt, "h>P"},
+  {TCP, "[method]tcp-socket.set-send-buffer-size", sockopt, "hu>E"},
+  {TCP, "[method]tcp-socket.subscribe", wasi_subscribe_fn, "h"},
+  {TCP, "[method]tcp-socket.shutdown", do_shutdown, "he>E"},
+  {UDP, "[method]udp-socket.start-bind", start_bind, "hhv>E"},
+  {UDP, "[method]udp-socket.finish-bind", finish, "h>E"},
+  {UDP, "[method]udp-socket.stream", udp_stream, "ho>E"},
+  {UDP, "[method]udp-socket.local-address", address, "h>E"},
+  {UDP, "[method]udp-socket.remote-address", address, "h>E"},
+  {UDP, "[method]udp-socket.address-family", address_family, "h"},
+  {UDP, "[method]udp-socket.unicast-hop-limit", sockopt, "h>P"},
+  {UDP, "[method]udp-socket.set-unicast-hop-limit", sockopt, "hu>E"},
+  {UDP, "[method]udp-socket.receive-buffer-size", sockopt, "h>P"},
+  {UDP, "[method]udp-socket.set-receive-buffer-size", sockopt, "hu>E"},
+  {UDP, "[method]udp-socket.send-buffer-size", sockopt, "h>P"},
+  {UDP, "[method]udp-socket.set-send-buffer-size", sockopt, "hu>E"},
+  {UDP, "[method]udp-socket.subscribe", wasi_subscribe_fn, "h"},
+  {UDP, "[method]incoming-datagram-stream.receive", dgram_receive, "hu>E"},
+  {UDP, "[method]incoming-datagram-stream.subscribe", wasi_subscribe_fn, "h"},
+  {UDP, "[method]outgoing-datagram-stream.check-send", dgram_check_send, "h>E"},
+  {UDP, "[method]outgoing-datagram-stream.send", dgram_send, "hL>E"},
+  {UDP, "[method]outgoing-datagram-stream.subscribe", wasi_subscribe_fn, "h"},
+  {"wasi:sockets/ip-name-lookup", "resolve-addresses", resolve_addresses, "hs>E"},
+  {"wasi:sockets/ip-name-lookup", "[method]resolve-address-stream.resolve-next-address", resolve_next, "h>E"},
+  {"wasi:sockets/ip-name-lookup", "[method]resolve-address-stream.subscribe", wasi_subscribe_fn, "h"},
 };
 #undef TCP
 #undef UDP
