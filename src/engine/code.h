@@ -126,6 +126,12 @@ typedef enum eng_op {
 #define X(name, mt) ENG_OP_BRT_##name, ENG_OP_BRT_##name##_AI, ENG_OP_BRT_##name##_AA, ENG_OP_BRT_##name##_SX, ENG_OP_BRT_##name##_SXI,
   ENG_BRT_LOADS(X)
 #undef X
+  /* a store, then its address local stepped (`*p = v; p += s`): a v off s */
+#define LOAD(...)
+#define STORE(name, ...) ENG_OP_##name##_BUMP,
+#include "memops.def"
+#undef LOAD
+#undef STORE
   /* loop back-edge `d = a + b; br_if (d cond c)`: d a b c off, where b and
   ** c are slots (S) or immediates (I): _SS _SI _IS _II */
 #define X(cond, ...) ENG_OP_ADDBR_##cond##_SS, ENG_OP_ADDBR_##cond##_SI, ENG_OP_ADDBR_##cond##_IS, ENG_OP_ADDBR_##cond##_II,

@@ -46,10 +46,10 @@ static uint16_t swapped(uint32_t code) {
 }
 
 
-typedef struct meminfo { uint16_t op; uint8_t type, log2, store; } meminfo;
+typedef struct meminfo { uint16_t op; uint8_t type, log2, store; uint16_t bump; } meminfo;
 static const meminfo memtab[0x40] = {
 #define LOAD(n, code, vt, mt, lg, ...) [code] = {ENG_OP_##n, SHOAL_##vt, lg, 0},
-#define STORE(n, code, vt, mt, lg) [code] = {ENG_OP_##n, SHOAL_##vt, lg, 1},
+#define STORE(n, code, vt, mt, lg) [code] = {ENG_OP_##n, SHOAL_##vt, lg, 1, ENG_OP_##n##_BUMP},
 #include "memops.def"
 #undef LOAD
 #undef STORE
@@ -110,6 +110,7 @@ static void emit_nat(cc *c, uint32_t pos) {
 }
 
 static uint32_t intern_const(cc *c, uint64_t bits);
+uint32_t eng_cc_intern_const(cc *c, uint64_t bits);
 
 /* The slot operand for the value at stack position pos. */
 static void emit_opnd(cc *c, uint32_t pos) {
@@ -177,6 +178,8 @@ static void materialize(cc *c, uint32_t pos) {
 static void materialize_all(cc *c) {
   for (uint32_t i = 0; i < c->nvals; i++) materialize(c, i);
 }
+
+uint32_t eng_cc_intern_const(cc *c, uint64_t bits) { return intern_const(c, bits); }
 
 static uint32_t intern_const(cc *c, uint64_t bits) {
   uint32_t lim = c->nconsts < 256 ? c->nconsts : 256;
@@ -482,6 +485,7 @@ static void set_local(cc *c, uint32_t x, uint32_t pos) {
     for (uint32_t i = c->nsfix; i-- > 0;)
       if (c->sfix[i] == c->patch_dst) { c->sfix[i] = UINT32_MAX; break; }
     c->patch_end = UINT32_MAX;
+    eng_fuse_store_bump(c, x);
     return;
   }
   if (pending)
@@ -619,11 +623,17 @@ static shoal_err_t compile_expr(cc *c) {
         uint32_t form = !c->live ? 0
                         : c->vals[p[1]].kind == K_STACK ? eng_fuse_take_addr_past(c, (uint32_t)p[0], (uint32_t)p[1], ops)
                         : eng_fuse_take_addr(c, (uint32_t)p[0], ops);
+        uint32_t st = c->len;
         eng_cc_emit_op(c, (eng_op)(mi->op + form));
         if (form == 0) emit_opnd(c, (uint32_t)p[0]);
         for (uint32_t i = 0; i < addr_words[form]; i++) eng_cc_emit_word(c, ops[i]);
         emit_opnd(c, (uint32_t)p[1]);
         eng_cc_emit(c, off);
+        if (c->live && form == 0) {
+          c->st_start = st;
+          c->st_end = c->len;
+          c->st_bump = mi->bump;
+        }
       } else {
         TRY(pop(c, SHOAL_I32, &p[0], &got));
         uint32_t at = c->nvals;
@@ -1257,6 +1267,7 @@ shoal_err_t eng_compile_func(shoal_module_t *m, uint32_t idx, shoal_diag_t *diag
   c->at = fn->body_offset;
   c->patch_end = UINT32_MAX;
   c->cmp_end = UINT32_MAX;
+  c->st_start = c->st_end = UINT32_MAX;
   c->mov_end = UINT32_MAX;
   eng_code *code = NULL;
 

@@ -66,6 +66,9 @@ typedef struct cc {
   ** instruction starts and ends, how many moves it holds, and the last
   ** position a branch may land on (no merging across it). */
   uint32_t mov_start, mov_end, mov_n, label_at;
+  /* The last store, if plain (no folded address), for `*p = v; p += s` */
+  uint32_t st_start, st_end;
+  uint16_t st_bump;         /* its _BUMP form */
   /* Straight-line code at the function's start: declared locals still
   ** hold the zero the call gave them, unless written (entry_written). */
   bool entry;
@@ -102,5 +105,7 @@ uint16_t eng_fuse_take_load(cc *c, uint32_t p, opword w[8], uint32_t *nw);
 bool eng_fuse_take_addi(cc *c, opword w[3]);
 void eng_hist_push(cc *c, uint32_t start, uint32_t end, uint16_t op);
 void eng_hist_clear(cc *c);
+bool eng_fuse_store_bump(cc *c, uint32_t x);
+uint32_t eng_cc_intern_const(cc *c, uint64_t bits);
 
 #endif

@@ -38,6 +38,11 @@ static const opdesc ops[ENG_OP__COUNT] = {
 #define X(name, mt) {"BRT_" #name, 3}, {"BRT_" #name "_AI", 4}, {"BRT_" #name "_AA", 4}, {"BRT_" #name "_SX", 5}, {"BRT_" #name "_SXI", 6},
   ENG_BRT_LOADS(X)
 #undef X
+#define LOAD(...)
+#define STORE(name, ...) {#name "_BUMP", 4},
+#include "memops.def"
+#undef LOAD
+#undef STORE
 #define X(cond, ...) {"ADDBR_" #cond "_SS", 5}, {"ADDBR_" #cond "_SI", 5}, {"ADDBR_" #cond "_IS", 5}, {"ADDBR_" #cond "_II", 5},
   ENG_BRC_CONDS(X)
 #undef X

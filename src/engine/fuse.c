@@ -25,6 +25,7 @@ static void forget_after(cc *c, uint32_t at) {
   for (int k = 0; k < ENG_HIST; k++)
     if (c->hist[k].end <= at) c->hist[n++] = c->hist[k];
   for (; n < ENG_HIST; n++) c->hist[n].start = c->hist[n].end = UINT32_MAX;
+  if (c->st_end > at) c->st_start = c->st_end = UINT32_MAX;
 }
 
 void eng_hist_push(cc *c, uint32_t start, uint32_t end, uint16_t op) {
@@ -36,6 +37,7 @@ void eng_hist_push(cc *c, uint32_t start, uint32_t end, uint16_t op) {
 
 void eng_hist_clear(cc *c) {
   for (int k = 0; k < ENG_HIST; k++) c->hist[k].start = c->hist[k].end = UINT32_MAX;
+  c->st_start = c->st_end = UINT32_MAX;
 }
 
 /* If the value at position p is the result of the i32 comparison just
@@ -283,6 +285,32 @@ uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[4]) {
       rewind_to(c, s1);
       return 4;
     }
+    /* or with one unrelated instruction between the two (the index's own
+    ** computation, typically), which then moves above the base's */
+    uint32_t s2 = c->hist[2].start;
+    if (c->hist[1].end == s0 && c->hist[2].end == s1 && c->hist[2].op == ENG_OP_I32_ADD_IMM &&
+        ops[0].fix == 1 && word_fix(c, s2 + HW) == 1 && c->code[s2 + HW] == ops[0].w &&
+        !(ops[1].fix == 1 && ops[1].w == ops[0].w) && s0 - s1 <= 16) {
+      opword base = {c->code[s2 + HW + 1], word_fix(c, s2 + HW + 1)};
+      opword d1 = {c->code[s1 + HW], word_fix(c, s1 + HW)};
+      bool ok = !(d1.w == base.w && d1.fix == base.fix) && !(d1.fix == 1 && d1.w == ops[0].w);
+      opword buf[16];
+      for (uint32_t q = s1; q < s0 && ok; q++) {
+        buf[q - s1] = (opword){c->code[q], q < s1 + HW ? 0 : word_fix(c, q)};
+        if (q > s1 + HW && buf[q - s1].fix == 1 && buf[q - s1].w == ops[0].w) ok = false;
+      }
+      if (ok) {
+        uint16_t op1 = c->hist[1].op;
+        ops[3] = ops[2];
+        ops[2] = ops[1];
+        ops[0] = base;
+        ops[1] = (opword){c->code[s2 + HW + 2], 0};
+        rewind_to(c, s2);
+        for (uint32_t i = 0; i < s0 - s1; i++) eng_cc_emit_word(c, buf[i]);
+        eng_hist_push(c, s2, c->len, op1);
+        return 4;
+      }
+    }
     rewind_to(c, s0);
     return 3;
   }
@@ -300,16 +328,16 @@ uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[4]) {
 uint32_t eng_fuse_take_addr_past(cc *c, uint32_t p, uint32_t v, opword ops[4]) {
   if (c->vals[p].kind != K_STACK || c->vals[v].kind != K_STACK || c->hist[0].end != c->len) return 0;
   /* the value's code: hist[0..k), contiguous, each writing a temporary
-  ** above p and not reading p; hist[k] computed p */
-  uint32_t k = 0;
+  ** above p or a local, and not reading p; hist[k] computed p */
+  uint32_t k = 0, nloc = 0, locs[ENG_HIST];
   for (; k < ENG_HIST - 1; k++) {
     uint32_t s = c->hist[k].start;
-    if (c->hist[k].end == UINT32_MAX || (k && c->hist[k].end != c->hist[k - 1].start) ||
-        word_fix(c, s + HW) != 1)
+    if (c->hist[k].end == UINT32_MAX || (k && c->hist[k].end != c->hist[k - 1].start))
       return 0;
-    uint32_t d = c->code[s + HW];
-    if (d == p) break;
-    if (d < v) return 0;
+    uint32_t d = c->code[s + HW], f = word_fix(c, s + HW);
+    if (f == 1 && d == p) break;
+    if (f == 0) locs[nloc++] = d;
+    else if (d < v) return 0;
     for (uint32_t q = s + HW + 1; q < c->hist[k].end; q++)
       if (c->code[q] == p && word_fix(c, q) == 1) return 0;
   }
@@ -317,10 +345,14 @@ uint32_t eng_fuse_take_addr_past(cc *c, uint32_t p, uint32_t v, opword ops[4]) {
   uint32_t s0 = c->hist[k - 1].start, e0 = c->len;
   if (e0 - s0 > 32) return 0;
   /* The value code runs first now: no address instruction may read what it
-  ** writes (temporaries at v and above). */
+  ** writes (temporaries at v and above, locals; an immediate equal to such
+  ** a local's index only costs the fusion). */
   for (uint32_t j = k; j < ENG_HIST && c->hist[j].end == (j == k ? s0 : c->hist[j - 1].start); j++)
-    for (uint32_t q = c->hist[j].start + HW + 1; q < c->hist[j].end; q++)
-      if (word_fix(c, q) == 1 && c->code[q] >= v) return 0;
+    for (uint32_t q = c->hist[j].start + HW + 1; q < c->hist[j].end; q++) {
+      uint32_t f = word_fix(c, q);
+      if (f == 1 && c->code[q] >= v) return 0;
+      for (uint32_t i = 0; i < nloc; i++) if (f == 0 && c->code[q] == locs[i]) return 0;
+    }
   opword buf[32];
   struct { uint32_t len; uint16_t op; } ins[ENG_HIST];
   for (uint32_t q = s0; q < e0; q++) buf[q - s0] = (opword){c->code[q], word_fix(c, q)};
@@ -366,6 +398,39 @@ bool eng_fuse_take_addi(cc *c, opword w[3]) {
   if (c->hist[0].end != c->len || c->hist[0].op != ENG_OP_I32_ADD_IMM) return false;
   for (uint32_t i = 0; i < 3; i++) w[i] = (opword){c->code[s0 + HW + i], i < 2 ? word_fix(c, s0 + HW + i) : 0};
   rewind_to(c, s0);
+  return true;
+}
+
+/* Local x was just set by `x = x + s` (an add retargeted to x) right after
+** a plain store through x: the two become one _BUMP store. */
+bool eng_fuse_store_bump(cc *c, uint32_t x) {
+  uint32_t s0 = c->hist[0].start, st = c->st_start;
+  if (c->hist[0].end != c->len || s0 != c->st_end || c->code[s0 + HW] != x ||
+      word_fix(c, s0 + HW) != 0 || c->code[st + HW] != x || word_fix(c, st + HW) != 0)
+    return false;
+  opword step;
+  opword a = {c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)};
+  if (c->hist[0].op == ENG_OP_I32_ADD) {
+    opword b = {c->code[s0 + HW + 2], word_fix(c, s0 + HW + 2)};
+    if (a.fix == 0 && a.w == x) step = b;
+    else if (b.fix == 0 && b.w == x) step = a;
+    else return false;
+  } else if (c->hist[0].op == ENG_OP_I32_ADD_IMM) {
+    if (a.fix != 0 || a.w != x) return false;
+    step = (opword){eng_cc_intern_const(c, c->code[s0 + HW + 2]), 2};
+    if (c->oom) return false;
+  } else {
+    return false;
+  }
+  opword v = {c->code[st + HW + 1], word_fix(c, st + HW + 1)};
+  uint32_t off = c->code[st + HW + 2];
+  uint16_t bump = c->st_bump;
+  rewind_to(c, st);
+  eng_cc_emit_op(c, (eng_op)bump);
+  eng_cc_emit(c, x);
+  eng_cc_emit_word(c, v);
+  eng_cc_emit(c, off);
+  eng_cc_emit_word(c, step);
   return true;
 }
 /* }===================================================================== */

@@ -207,6 +207,11 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
 #define X(name, mt) H(BRT_##name) H(BRT_##name##_AI) H(BRT_##name##_AA) H(BRT_##name##_SX) H(BRT_##name##_SXI)
     ENG_BRT_LOADS(X)
 #undef X
+#define LOAD(...)
+#define STORE(name, ...) H(name##_BUMP)
+#include "memops.def"
+#undef LOAD
+#undef STORE
 #define X(cond, ...) H(ADDBR_##cond##_SS) H(ADDBR_##cond##_SI) H(ADDBR_##cond##_IS) H(ADDBR_##cond##_II)
     ENG_BRC_CONDS(X)
 #undef X
@@ -636,6 +641,20 @@ L_DATA_DROP:
   ENG_BRT_LOADS(X)
 #undef X
 #undef BRT_FORM
+#define LOAD(...)
+#define STORE(name, code, vt, mt, lg)                                   \
+  L_##name##_BUMP: {                                                    \
+    uint64_t ea = EA_PLAIN(1, 3);                                       \
+    MEM_CHECK(ea, sizeof(mt));                                          \
+    mt v = (mt)SLOT(2);                                                 \
+    memcpy(mb + ea, &v, sizeof v);                                      \
+    SLOT(1) = (uint32_t)((uint32_t)SLOT(1) + (uint32_t)SLOT(4));        \
+    pc += ENG_HANDLER_WORDS + 4;                                        \
+    NEXT();                                                             \
+  }
+#include "memops.def"
+#undef LOAD
+#undef STORE
   /* }================================================================= */
 
   /* {=================================================================
