@@ -54,7 +54,8 @@ typedef struct cmp_dtor {
   const cmp_type_t *rt;
   shoal_func_t *fn;        /* NULL: no destructor */
   cmp_cinst_t *inst;
-  const shoal_cimport_t *host;  /* a host resource's "[resource-drop]R" import */
+  bool has_host;           /* a host resource: its "[resource-drop]R" import */
+  shoal_cimport_t host;
 } cmp_dtor_t;
 
 struct shoal_cinstance {

@@ -89,13 +89,14 @@ static shoal_err_t host_resource(frame_t *f, const cmp_def_t *def, const cmp_ext
   cmp_dtor_t *dt = dtor_push(f);
   if (!dt) return SHOAL_ERR_NOMEM;
   dt->rt = x->type;
-  dt->host = imp;
+  dt->has_host = true;
+  dt->host = *imp;
   return SHOAL_ERR_OK;
 }
 
 /* Calls a host resource's destructor for a dropped own handle. */
 static shoal_err_t host_dtor_call(shoal_store_t *s, const cmp_dtor_t *dt, uint32_t rep, shoal_diag_t *d) {
-  cmp_rfunc_t rf = {.kind = CMP_FN_HOST, .host = dt->host->fn, .env = dt->host->env, .name = dt->host->name};
+  cmp_rfunc_t rf = {.kind = CMP_FN_HOST, .host = dt->host.fn, .env = dt->host.env, .name = dt->host.name};
   cmp_type_t own = {.kind = SHOAL_CT_OWN, .elem = (cmp_type_t *)dt->rt};
   cmp_field_t param = {.name = "self", .name_len = 4, .type = &own};
   cmp_type_t ft = {.kind = SHOAL_CT_FUNC, .n = 1, .fields = &param};
@@ -196,7 +197,7 @@ static shoal_err_t res_drop(shoal_caller_t *c, void *envp, shoal_raw_t *io) {
   }
   for (uint32_t k = 0; k < env->ci->ndtors; k++) {
     cmp_dtor_t *dt = &env->ci->dtors[k];
-    if (dt->rt == copy.rt && dt->host) {
+    if (dt->rt == copy.rt && dt->has_host) {
       shoal_diag_t d;
       shoal_diag_clear(&d);
       shoal_err_t e = host_dtor_call(shoal_caller_store(c), dt, copy.rep, &d);
@@ -456,7 +457,7 @@ void shoal_cinstance_free(shoal_cinstance_t *ci) {
   if (!ci) return;
   /* own handles of host resources still held: the host's destructors */
   for (uint32_t k = 0; k < ci->ndtors; k++) {
-    if (!ci->dtors[k].host) continue;
+    if (!ci->dtors[k].has_host) continue;
     for (cmp_cinst_t *i = ci->all;; i = i->next_all) {
       cmp_table_t *t = i ? &i->handles : &ci->host_table;
       for (uint32_t h = 1; h < t->n; h++)
