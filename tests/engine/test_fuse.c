@@ -50,3 +50,11 @@ TEST(copies_do_not_merge_across_a_loop_head) {
   ASSERT_OK_DIAG(call1("copies_at_label", 10, 0, &r, &d), &d);
   ASSERT_EQ_INT(r, 15 + 14 * 100);
 }
+
+TEST(add_then_back_edge_spends_fuel) {
+  shoal_diag_t d;
+  int32_t r = 0;
+  ASSERT_OK_DIAG(call1("addi_spin", 0, 0, &r, &d), &d);
+  ASSERT_EQ_INT(r, 0);
+  ASSERT_ERR(call1("addi_spin", 1, 100000, &r, &d), SHOAL_ERR_TRAP_FUEL);
+}

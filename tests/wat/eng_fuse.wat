@@ -38,4 +38,13 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (i32.const 5))))
     (i32.add (local.get $a) (i32.mul (local.get $b) (i32.const 100))))
+;; an unconditional back-edge after `i = i + 1` (ADDI_BR_BACK) still
+  ;; spends fuel: with p > 0 it never ends
+  (func (export "addi_spin") (param $p i32) (result i32)
+    (local $i i32)
+    (loop $l
+      (if (i32.eqz (local.get $p)) (then (return (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l))
+    (unreachable))
 )

@@ -1,0 +1,180 @@
+;; The compiler's fused instructions (src/engine/fuse.c) must compute what
+;; the instructions they replace compute: each function is written the way
+;; clang emits the pattern that fuses, with edge cases (wrapping, aliasing
+;; of slots and locals, traps).
+(module
+  (memory 1)
+  ;; d = a + b + c (add3), also through the same local three times
+  (func (export "add3") (param i32 i32 i32) (result i32)
+    local.get 0 local.get 1 i32.add local.get 2 i32.add)
+  (func (export "add3_self") (param i32) (result i32)
+    local.get 0 local.get 0 i32.add local.get 0 i32.add)
+  (func (export "add3_64") (param i64 i64 i64) (result i64)
+    local.get 0 local.get 1 i64.add local.get 2 i64.add)
+  ;; d = a & ~b, with ~b on either side; x ^ 5 is not a negation
+  (func (export "andn") (param i32 i32) (result i32)
+    local.get 0 local.get 1 i32.const -1 i32.xor i32.and)
+  (func (export "andn_left") (param i32 i32) (result i32)
+    local.get 1 i32.const -1 i32.xor local.get 0 i32.and)
+  (func (export "xor5_and") (param i32 i32) (result i32)
+    local.get 1 i32.const 5 i32.xor local.get 0 i32.and)
+  ;; the sigma functions of SHA-256: rotl(a, k) ^ rotl(a, k2) ^ rotl(a, k3)
+  (func (export "sigma") (param i32) (result i32)
+    local.get 0 i32.const 6 i32.rotl local.get 0 i32.const 11 i32.rotl i32.xor
+    local.get 0 i32.const 25 i32.rotl i32.xor)
+  (func (export "rotl2") (param i32 i32) (result i32)
+    local.get 0 i32.const 26 i32.rotl local.get 1 i32.const 21 i32.rotl i32.xor)
+  ;; an address minus a constant folds into the access
+  (func (export "load_sub") (param i32) (result i32)
+    local.get 0 i32.const 4 i32.sub i32.load)
+  ;; store whose value is computed after its address
+  (func (export "store_past") (param i32 i32) (result i32)
+    local.get 0 i32.const 8 i32.add
+    local.get 1 local.get 1 i32.mul
+    i32.store
+    local.get 0 i32.load offset=8)
+  ;; the value's code writes the local the address reads: the address
+  ;; must use the old value
+  (func (export "store_past_tee") (param i32) (result i32)
+    local.get 0 i32.const 4 i32.add
+    i32.const 100 local.tee 0
+    i32.store
+    local.get 0)
+;; base + imm + (index << 2), the value computed after it
+  (func (export "store_sxi") (param i32 i32 i32) (result i32)
+    local.get 0 i32.const 16 i32.add
+    local.get 1 i32.const 2 i32.shl i32.add
+    local.get 2 local.get 2 i32.mul
+    i32.store
+    local.get 0 local.get 1 i32.const 2 i32.shl i32.add i32.load offset=16)
+  ;; base + imm, then the index stepped (i = i - 1) between the base and the
+  ;; shift: that step moves above the base, the sum folds into the load
+  (func (export "load_hoist") (param i32 i32) (result i32)
+    local.get 0 i32.const 16 i32.add
+    local.get 1 i32.const 1 i32.sub local.tee 1
+    i32.const 2 i32.shl i32.add i32.load
+    local.get 1 i32.add)
+  ;; the index temporary and the value share a slot: no fold
+  (func (export "store_index_slot") (param i32 i32) (result i32)
+    local.get 0
+    local.get 1 i32.load i32.const 2 i32.shl i32.add
+    local.get 1 i32.load offset=4
+    i32.store
+    local.get 0 local.get 1 i32.load i32.const 2 i32.shl i32.add i32.load)
+  (func (export "poke8") (param i32 i32) local.get 0 local.get 1 i32.store8)
+  (func (export "poke") (param i32 i32) local.get 0 local.get 1 i32.store)
+  (func (export "peek8") (param i32) (result i32) local.get 0 i32.load8_u)
+  (func (export "peek") (param i32) (result i32) local.get 0 i32.load)
+  ;; br_table on a loaded byte, and on a loaded word through base + index
+  (func (export "switch8") (param i32) (result i32)
+    block block block block
+      local.get 0 i32.load8_u
+      br_table 0 1 2 3
+    end i32.const 10 return
+    end i32.const 11 return
+    end i32.const 12 return
+    end i32.const 13)
+  (func (export "switch32") (param i32 i32) (result i32)
+    block block block
+      local.get 0 local.get 1 i32.const 2 i32.shl i32.add i32.load offset=4
+      br_table 0 1 2
+    end i32.const 20 return
+    end i32.const 21 return
+    end i32.const 22)
+  ;; a loop whose last step is `i = i + 3; br loop`
+  (func (export "addi_loop") (param i32) (result i32)
+    (local i32 i32)
+    loop
+      local.get 1 local.get 0 i32.ge_u
+      if local.get 2 return end
+      local.get 2 local.get 1 i32.add local.set 2
+      local.get 1 i32.const 3 i32.add local.set 1
+      br 0
+    end
+    unreachable)
+  ;; *p = v; p += s (a strided fill), and its variants
+  (func (export "fill") (param i32 i32 i32 i32) (result i32)
+    ;; p n stride v: fills n bytes at p, p + stride, ...; returns the end p
+    loop
+      local.get 1 i32.eqz
+      if local.get 0 return end
+      local.get 0 local.get 3 i32.store8
+      local.get 0 local.get 2 i32.add local.set 0
+      local.get 1 i32.const 1 i32.sub local.set 1
+      br 0
+    end
+    unreachable)
+  (func (export "fill_self") (param i32 i32) (result i32)
+    ;; *p = p; p = 4 + p, n times: stores each address at itself
+    loop
+      local.get 1 i32.eqz
+      if local.get 0 return end
+      local.get 0 local.get 0 i32.store
+      i32.const 4 local.get 0 i32.add local.set 0
+      local.get 1 i32.const 1 i32.sub local.set 1
+      br 0
+    end
+    unreachable)
+  (func (export "store_double") (param i32 i32) (result i32)
+    ;; *p = v; p = p + p
+    local.get 0 local.get 1 i32.store
+    local.get 0 local.get 0 i32.add local.set 0
+    local.get 0)
+)
+(assert_return (invoke "add3" (i32.const 1) (i32.const 2) (i32.const 3)) (i32.const 6))
+(assert_return (invoke "add3" (i32.const 0x7fffffff) (i32.const 1) (i32.const 0x7fffffff)) (i32.const -1))
+(assert_return (invoke "add3_self" (i32.const 0x55555556)) (i32.const 2))
+(assert_return (invoke "add3_64" (i64.const -1) (i64.const 2) (i64.const 0x7fffffffffffffff)) (i64.const 0x8000000000000000))
+(assert_return (invoke "andn" (i32.const 0xff) (i32.const 0x0f)) (i32.const 0xf0))
+(assert_return (invoke "andn_left" (i32.const 0xff) (i32.const 0x0f)) (i32.const 0xf0))
+(assert_return (invoke "xor5_and" (i32.const 0xff) (i32.const 0x0f)) (i32.const 0x0a))
+(assert_return (invoke "sigma" (i32.const 305419896)) (i32.const -545114567))
+(assert_return (invoke "rotl2" (i32.const 305419896) (i32.const -1698898192)) (i32.const 1046185666))
+(invoke "poke" (i32.const 100) (i32.const 77))
+(assert_return (invoke "load_sub" (i32.const 104)) (i32.const 77))
+(assert_trap (invoke "load_sub" (i32.const 2)) "out of bounds memory access")
+(assert_return (invoke "store_past" (i32.const 200) (i32.const 12)) (i32.const 144))
+(assert_return (invoke "store_past_tee" (i32.const 300)) (i32.const 100))
+(assert_return (invoke "peek" (i32.const 304)) (i32.const 100))
+(assert_return (invoke "peek" (i32.const 104)) (i32.const 0))
+;; the store goes to 1000 + 16 + 12
+(assert_return (invoke "store_sxi" (i32.const 1000) (i32.const 3) (i32.const 9)) (i32.const 81))
+(assert_return (invoke "peek" (i32.const 1028)) (i32.const 81))
+;; reads 1000 + 16 + 2 * 4 = 1024 (0) and 1028 (81), plus the new index
+(assert_return (invoke "load_hoist" (i32.const 1000) (i32.const 3)) (i32.const 2))
+(assert_return (invoke "load_hoist" (i32.const 1000) (i32.const 4)) (i32.const 84))
+;; index 3 at 400, value 99 at 404 (the index's temporary is the value's)
+(invoke "poke" (i32.const 400) (i32.const 3))
+(invoke "poke" (i32.const 404) (i32.const 99))
+(assert_return (invoke "store_index_slot" (i32.const 2000) (i32.const 400)) (i32.const 99))
+(assert_return (invoke "peek" (i32.const 2012)) (i32.const 99))
+(invoke "poke8" (i32.const 500) (i32.const 0))
+(invoke "poke8" (i32.const 501) (i32.const 2))
+(invoke "poke8" (i32.const 502) (i32.const 3))
+(invoke "poke8" (i32.const 503) (i32.const 200))
+(assert_return (invoke "switch8" (i32.const 500)) (i32.const 10))
+(assert_return (invoke "switch8" (i32.const 501)) (i32.const 12))
+(assert_return (invoke "switch8" (i32.const 502)) (i32.const 13))
+(assert_return (invoke "switch8" (i32.const 503)) (i32.const 13))
+(assert_trap (invoke "switch8" (i32.const 65536)) "out of bounds memory access")
+(invoke "poke" (i32.const 604) (i32.const 1))
+(invoke "poke" (i32.const 608) (i32.const -1))
+(assert_return (invoke "switch32" (i32.const 600) (i32.const 0)) (i32.const 21))
+(assert_return (invoke "switch32" (i32.const 600) (i32.const 1)) (i32.const 22))
+(assert_return (invoke "switch32" (i32.const 600) (i32.const 2)) (i32.const 20))
+(assert_trap (invoke "switch32" (i32.const 65532) (i32.const 0)) "out of bounds memory access")
+(assert_return (invoke "addi_loop" (i32.const 10)) (i32.const 18))
+(assert_return (invoke "addi_loop" (i32.const 0)) (i32.const 0))
+(assert_return (invoke "fill" (i32.const 3000) (i32.const 4) (i32.const 3) (i32.const 7)) (i32.const 3012))
+(assert_return (invoke "peek8" (i32.const 3000)) (i32.const 7))
+(assert_return (invoke "peek8" (i32.const 3001)) (i32.const 0))
+(assert_return (invoke "peek8" (i32.const 3009)) (i32.const 7))
+(assert_return (invoke "peek8" (i32.const 3012)) (i32.const 0))
+(assert_return (invoke "fill" (i32.const 3100) (i32.const 2) (i32.const -1) (i32.const 5)) (i32.const 3098))
+(assert_return (invoke "peek8" (i32.const 3099)) (i32.const 5))
+(assert_trap (invoke "fill" (i32.const 65534) (i32.const 3) (i32.const 1) (i32.const 1)) "out of bounds memory access")
+(assert_return (invoke "peek8" (i32.const 65535)) (i32.const 1))
+(assert_return (invoke "fill_self" (i32.const 4000) (i32.const 3)) (i32.const 4012))
+(assert_return (invoke "peek" (i32.const 4008)) (i32.const 4008))
+(assert_return (invoke "store_double" (i32.const 5000) (i32.const 9)) (i32.const 10000))
+(assert_return (invoke "peek" (i32.const 5000)) (i32.const 9))
