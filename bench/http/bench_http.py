@@ -68,10 +68,12 @@ def start_listening(cmd):
             if not ch:
                 break
             line += ch
-    m = re.match(rb"listening on port (\d+)", line)
+    m = re.match(rb"listening on port (\d+)(?:, metrics on port (\d+))?", line)
     if not m:
         stop(p)
         raise SystemExit("server did not start: %r" % cmd)
+    if m.group(2):
+        return p, int(m.group(1)), int(m.group(2))
     return p, int(m.group(1))
 
 
@@ -118,14 +120,30 @@ def rss_kib(pid):
     return 0
 
 
-async def density_run(port, n, ms, pid):
-    """n requests at once, each on its own connection; samples the server's RSS."""
+async def gauge(admin):
+    """shoal_instances_in_flight from the admin endpoint."""
+    try:
+        r, w = await asyncio.open_connection("127.0.0.1", admin)
+        w.write(b"GET /metrics HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n")
+        data = await r.read()
+        w.close()
+        m = re.search(rb"shoal_instances_in_flight (\d+)", data)
+        return int(m.group(1)) if m else 0
+    except OSError:
+        return 0
+
+
+async def density_run(port, n, ms, pid, admin):
+    """n requests at once, each on its own connection; samples the server's RSS
+    and its in-flight gauge."""
     peak = [0]
+    peak_inflight = [0]
     done = [False]
 
     async def sampler():
         while not done[0]:
             peak[0] = max(peak[0], rss_kib(pid))
+            peak_inflight[0] = max(peak_inflight[0], await gauge(admin))
             await asyncio.sleep(0.05)
 
     async def one(i):
@@ -147,7 +165,7 @@ async def density_run(port, n, ms, pid):
     dt = time.time() - t0
     done[0] = True
     await s
-    return sum(results), dt, peak[0]
+    return sum(results), dt, peak[0], peak_inflight[0]
 
 
 def machine():
@@ -158,8 +176,9 @@ def machine():
                 cpu = line.split(":", 1)[1].strip()
                 break
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    wrkv = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip()
+    commit = os.environ.get("SHOAL_COMMIT") or subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                                                              capture_output=True, text=True).stdout.strip()
+    wrkv = " ".join(subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()[:2])
     mhd = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libmicrohttpd12"], capture_output=True, text=True).stdout
     return {"cpu": cpu, "cores": os.cpu_count(), "mem": "%.0f GiB" % mem, "kernel": platform.release(),
             "commit": commit, "wrk": wrkv, "mhd": mhd, "load": "%.2f" % os.getloadavg()[0]}
@@ -210,16 +229,17 @@ def main():
         log("== instantiation %s: %s" % (name, inst[name]))
 
     log("== density: %d requests in flight, --workers %d" % (DENSITY, DENSITY_WORKERS))
-    p, port = start_listening([SHOAL, "serve", "--addr", "127.0.0.1:0", "--workers", str(DENSITY_WORKERS),
-                               "--max-instances", str(DENSITY), C_HELLO])
+    p, port, admin = start_listening([SHOAL, "serve", "--addr", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--workers",
+                                      str(DENSITY_WORKERS), "--max-instances", str(DENSITY), C_HELLO])
     try:
         time.sleep(1)
         idle = rss_kib(p.pid)
-        ok, dt, peak = asyncio.run(density_run(port, DENSITY, 1000, p.pid))
+        ok, dt, peak, inflight = asyncio.run(density_run(port, DENSITY, 1000, p.pid, admin))
     finally:
         stop(p)
-    dens = {"n": DENSITY, "ok": ok, "secs": dt, "idle": idle, "peak": peak, "workers": DENSITY_WORKERS}
-    log("   %d/%d ok in %.1f s, RSS idle %d KiB, peak %d KiB" % (ok, DENSITY, dt, idle, peak))
+    dens = {"n": DENSITY, "ok": ok, "secs": dt, "idle": idle, "peak": peak, "workers": DENSITY_WORKERS,
+            "inflight": inflight}
+    log("   %d/%d ok in %.1f s, RSS idle %d KiB, peak %d KiB, peak in flight %d" % (ok, DENSITY, dt, idle, peak, inflight))
     write(m, rows, inst, dens, time.time() - started)
 
 
@@ -235,10 +255,15 @@ def write(m, rows, inst, dens, took):
              (now, took, m["commit"], SECS, m["cpu"], m["cores"], m["mem"], m["load"], m["kernel"], m["wrk"], m["mhd"]),
              "", "![requests per second](http/chart.svg)", "",
              "| server | requests/s | p50 ms | p99 ms | of native | non-2xx |", "|---|---|---|---|---|---|"]
+    # wrk's timeouts, when any
+    timeouts = {label: re.search(r"timeout (\d+)", r["socket_errors"]) for label, r in rows}
     for label, r in rows:
         lines.append("| %s | %.0f | %s | %s | %.1f%% | %d |" % (
-            label, r["rps"], "%.3f" % r["p50"] if r["p50"] is not None else "?",
-            "%.3f" % r["p99"] if r["p99"] is not None else "?", 100 * r["rps"] / native if native else 0, r["errors"]))
+            label, r["rps"], "%.3f" % r["p50"] if r["p50"] else "-", "%.3f" % r["p99"] if r["p99"] else "-",
+            100 * r["rps"] / native if native else 0, r["errors"]))
+    t = ["%s: %s" % (label, m.group(1)) for label, m in timeouts.items() if m and m.group(1) != "0"]
+    if t:
+        lines += ["", "Requests wrk gave up on after its 2 s timeout: " + "; ".join(t) + "."]
     sc, jc = by["shoal serve, C hello"]["rps"], by["jco serve, C hello"]["rps"]
     sj, jj = by["shoal serve, JS hello"]["rps"], by["jco serve, JS hello"]["rps"]
     lines += ["", "shoal / jco serve: C hello %.1f×, JS hello %.1f×; shoal / native: C hello %.1f%% (target: ≥ 50%% of "
@@ -251,16 +276,17 @@ def write(m, rows, inst, dens, took):
                                                     i.get("requests_per_s")))
     lines += ["", "Instantiate = store + WASI context + component instance, then freed (target ≤ 10 µs for the C hello).",
               "", "### Density", "",
-              "%d requests sent at once (one connection each) to `GET /sleep?ms=1000` (the C hello blocks on a "
-              "monotonic-clock pollable); `shoal serve --workers %d --max-instances %d` (a thread per connection, "
-              "%d instance slots made at start, so all requests are in flight together). RSS per in-flight "
-              "instance = (peak - idle) / %d; idle RSS includes the slots." % (dens["n"], dens["workers"], dens["n"],
-                                                                                  dens["workers"], dens["n"]),
-              "", "| answered 200 | time s | RSS idle MiB | peak RSS MiB | peak RSS per in-flight instance KiB |",
-              "|---|---|---|---|---|",
-              "| %d / %d | %.1f | %.1f | %.1f | %.0f |" % (dens["ok"], dens["n"], dens["secs"], dens["idle"] / 1024,
-                                                          dens["peak"] / 1024,
-                                                          (dens["peak"] - dens["idle"]) / max(1, dens["n"]))]
+              "%d requests sent at once (one connection each, from one asyncio client) to `GET /sleep?ms=1000` "
+              "(the C hello blocks on a monotonic-clock pollable); `shoal serve --workers %d --max-instances %d`: "
+              "a thread per connection and %d instance slots made at start (each slot holds its own decoded "
+              "component, so the idle RSS is mostly slots). Peak in flight is the highest "
+              "`shoal_instances_in_flight` seen on the admin endpoint (sampled every 50 ms)." %
+              (dens["n"], dens["workers"], dens["n"], dens["workers"]),
+              "", "| answered 200 | time s | peak in flight | RSS idle MiB | peak RSS MiB | idle RSS per slot KiB | "
+              "(peak - idle) per in-flight instance KiB |", "|---|---|---|---|---|---|---|",
+              "| %d / %d | %.1f | %d | %.1f | %.1f | %.0f | %.0f |" % (
+                  dens["ok"], dens["n"], dens["secs"], dens["inflight"], dens["idle"] / 1024, dens["peak"] / 1024,
+                  dens["idle"] / max(1, dens["workers"]), (dens["peak"] - dens["idle"]) / max(1, dens["inflight"]))]
     text = "\n".join(lines) + "\n"
     with open(os.path.join(ROOT, "bench/http/RESULTS.md"), "w") as f:
         f.write("# " + text.split("\n", 1)[0][3:] + "\n" + text.split("\n", 1)[1].replace("](http/chart.svg)", "](chart.svg)"))
