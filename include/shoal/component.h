@@ -205,6 +205,7 @@ typedef struct shoal_crun_config {
   ** fails with access-denied. */
   const char *const *net_allow;
   size_t nnet_allow;
+  unsigned wasi_flags;       /* SHOAL_WASI_* flags (wasi.h), e.g. SHOAL_WASI_NO_OPENAT2 */
 } shoal_crun_config_t;
 shoal_err_t shoal_component_run(shoal_store_t *s, const shoal_component_t *c, const shoal_crun_config_t *cfg,
                                 int *exit_code, shoal_diag_t *diag);

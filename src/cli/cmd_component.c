@@ -412,6 +412,8 @@ int cli_component_run(int argc, char **argv) {
   if (load(argv[i], &c)) {
     shoal_crun_config_t cfg = {.argv = (const char *const *)argv + i, .argc = (size_t)(argc - i), .env = all, .nenv = nh + nenv,
                                .preopens = dirs, .npreopens = ndirs, .net_allow = nets, .nnet_allow = nnets};
+    const char *no2 = getenv("SHOAL_WASI_NO_OPENAT2");  /* as for core modules: the portable walk */
+    if (no2 && *no2 && strcmp(no2, "0") != 0) cfg.wasi_flags |= SHOAL_WASI_NO_OPENAT2;
     shoal_diag_t d;
     int code = 1;
     if (shoal_store_new(NULL, &s) == SHOAL_ERR_OK) {

@@ -448,14 +448,14 @@ static void at_free(at_t *p) {
 }
 
 /* Resolves a[i] beneath the directory d: 0 or an errno value. */
-static int resolve(desc_t *d, const shoal_cval_t *v, bool follow, at_t *out) {
+static int resolve(shoal_wasi_ctx_t *w, desc_t *d, const shoal_cval_t *v, bool follow, at_t *out) {
   out->fd = -1;
   out->name = NULL;
   if (!d->dir) return ENOTDIR;
   char *path;
   if (!str_arg(v, &path)) return ENOMEM;
   if (!path) return EINVAL;
-  int rc = shoal_wasi_resolve_beneath(d->fd, path, follow, 0, &out->fd, &out->name, &out->trailing);
+  int rc = shoal_wasi_resolve_beneath(d->fd, path, follow, w->cfg->wasi_flags, &out->fd, &out->name, &out->trailing);
   free(path);
   return rc < 0 ? -rc : 0;
 }
@@ -465,7 +465,7 @@ static shoal_err_t one_path(WASI_ARGS) {
   SELF(0);
   if (d->readonly) return fail(c, envp, r, EROFS);
   at_t p;
-  int e = resolve(d, &a[1], false, &p);
+  int e = resolve(WASI_CTX, d, &a[1], false, &p);
   if (e) return fail(c, envp, r, e);
   const char *f = WASI_ENV->func;
   int rc = strstr(f, ".create-") ? mkdirat(p.fd, p.name, 0777)
@@ -479,7 +479,7 @@ static shoal_err_t one_path(WASI_ARGS) {
 static shoal_err_t stat_at(WASI_ARGS) {
   SELF(0);
   at_t p;
-  int e = resolve(d, &a[2], a[1].of.flags & 1, &p);
+  int e = resolve(WASI_CTX, d, &a[2], a[1].of.flags & 1, &p);
   if (e) return fail(c, envp, r, e);
   struct stat st;
   int rc = fstatat(p.fd, p.name, &st, AT_SYMLINK_NOFOLLOW);
@@ -496,7 +496,7 @@ static shoal_err_t set_times_at(WASI_ARGS) {
   new_time(&a[3], &ts[0]);
   new_time(&a[4], &ts[1]);
   at_t p;
-  int e = resolve(d, &a[2], a[1].of.flags & 1, &p);
+  int e = resolve(WASI_CTX, d, &a[2], a[1].of.flags & 1, &p);
   if (e) return fail(c, envp, r, e);
   int rc = utimensat(p.fd, p.name, ts, AT_SYMLINK_NOFOLLOW);
   e = errno;
@@ -523,7 +523,7 @@ static shoal_err_t open_at(WASI_ARGS) {
   char *path;
   if (!str_arg(&a[2], &path)) return wv_oom(c);
   if (!path) return fail(c, envp, r, EINVAL);
-  int fd = shoal_wasi_open_beneath(d->fd, path, flags, 0666, a[1].of.flags & 1, 0);
+  int fd = shoal_wasi_open_beneath(d->fd, path, flags, 0666, a[1].of.flags & 1, WASI_CTX->cfg->wasi_flags);
   free(path);
   if (fd < 0) return fail(c, envp, r, fd == -ELOOP && !(a[1].of.flags & 1) ? ELOOP : -fd);
   struct stat st;
@@ -545,7 +545,7 @@ static shoal_err_t open_at(WASI_ARGS) {
 static shoal_err_t readlink_at(WASI_ARGS) {
   SELF(0);
   at_t p;
-  int e = resolve(d, &a[1], false, &p);
+  int e = resolve(WASI_CTX, d, &a[1], false, &p);
   if (e) return fail(c, envp, r, e);
   if (p.trailing) {
     at_free(&p);
@@ -574,7 +574,7 @@ static shoal_err_t symlink_at(WASI_ARGS) {
     return fail(c, envp, r, EPERM);
   }
   at_t p;
-  int e = resolve(d, &a[2], false, &p);
+  int e = resolve(WASI_CTX, d, &a[2], false, &p);
   if (e) {
     free(target);
     return fail(c, envp, r, e);
@@ -604,9 +604,9 @@ static shoal_err_t two_paths(WASI_ARGS) {
   if (!d2) return SHOAL_ERR_TRAP_HOST;
   if (d->readonly || d2->readonly) return fail(c, envp, r, EROFS);
   at_t p1, p2;
-  int e = resolve(d, &a[i], false, &p1);
+  int e = resolve(WASI_CTX, d, &a[i], false, &p1);
   if (e) return fail(c, envp, r, e);
-  if ((e = resolve(d2, &a[i + 2], false, &p2))) {
+  if ((e = resolve(WASI_CTX, d2, &a[i + 2], false, &p2))) {
     at_free(&p1);
     return fail(c, envp, r, e);
   }
