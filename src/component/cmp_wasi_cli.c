@@ -18,7 +18,8 @@ shoal_err_t shoal_wasi_ctx_new(const shoal_crun_config_t *cfg, shoal_wasi_ctx_t 
   *out = NULL;
   shoal_wasi_ctx_t *w = calloc(1, sizeof *w);
   if (!w) return cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
-  w->cfg = cfg;
+  static const shoal_crun_config_t empty = {0};
+  w->cfg = cfg ? cfg : &empty;
   atomic_init(&w->wakefd, -1);
   atomic_init(&w->interrupted, 0);
   shoal_err_t e = wasi_fs_open_preopens(w, diag);
