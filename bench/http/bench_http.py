@@ -248,7 +248,7 @@ def write(m, rows, inst, dens, took):
     native = by["native (libmicrohttpd, C)"]["rps"]
     now = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
     lines = ["## shoal serve (make bench-http)", "",
-             "Measured by `make bench-http` on %s (%.0f s): shoal `%s` (build-bench, Release), wrk `-t2 -c64 -d%ds "
+             "Measured by `make bench-http` on %s (%.0f s): shoal `%s` (a Release build), wrk `-t2 -c64 -d%ds "
              "--latency` after a 2 s warm-up, all on 127.0.0.1 on the same machine (%s, %d cores, %s, load %s, "
              "kernel %s; %s; libmicrohttpd %s). Every shoal request runs in a fresh instance; jco serve runs with "
              "`--isolate-requests instance` (a fresh instance per request too)." %
