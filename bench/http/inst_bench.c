@@ -24,7 +24,7 @@ static double instantiate_us(shoal_proxy_worker_t *w, int n) {
   static const shoal_crun_config_t wcfg = {0};
   uint64_t t0 = host_now_ns();
   for (int i = 0; i < n; i++) {
-    shoal_store_config_t scfg = {.size = sizeof scfg};
+    shoal_store_config_t scfg = {.size = sizeof scfg, .max_call_depth = 4096};  /* as shoal serve */
     shoal_store_t *s = NULL;
     shoal_wasi_ctx_t *wasi = NULL;
     shoal_cinstance_t *inst = NULL;

@@ -21,6 +21,8 @@ typedef struct shoal_proxy_config {
   size_t size;                  /* sizeof(shoal_proxy_config_t) */
   uint64_t max_memory_bytes;    /* per linear memory of an instance (0: 4 GiB) */
   uint32_t timeout_ms;          /* per request; 0: none */
+  uint32_t max_call_depth;      /* wasm call depth per request (0: 4096; the engine's
+                                ** frame array is allocated per store, so per request) */
   const char *const *allow_outbound; /* "HOST" or "HOST:PORT" the guest may call */
   size_t nallow;
 } shoal_proxy_config_t;

@@ -23,6 +23,7 @@ static const char serve_usage[] =
   "  --max-memory BYTES      per linear memory (K, M, G suffixes); a guest that\n"
   "                          fails to grow past it traps: 500\n"
   "  --timeout MS            per request; past it the guest is interrupted: 504\n"
+  "  --max-call-depth N      wasm call depth per request (default 4096)\n"
   "  --allow-outbound HOST[:PORT]  let guests call this authority through\n"
   "                          wasi:http/outgoing-handler (repeatable; default none)\n"
   "  --admin HOST:PORT       Prometheus metrics at http://HOST:PORT/metrics\n"
@@ -78,6 +79,7 @@ int cli_serve_main(int argc, char **argv) {
     else if (strcmp(a, "--max-instances") == 0 && n > 0 && n <= 1000000) scfg.max_instances = (unsigned)n;
     else if (strcmp(a, "--max-memory") == 0 && n > 0) pcfg.max_memory_bytes = n;
     else if (strcmp(a, "--timeout") == 0 && n > 0 && n <= 86400000) pcfg.timeout_ms = (uint32_t)n;
+    else if (strcmp(a, "--max-call-depth") == 0 && n > 0 && n <= 10000000) pcfg.max_call_depth = (uint32_t)n;
     else { fprintf(stderr, "serve: bad option %s %s\n%s", a, v, serve_usage); goto out; }
   }
   if (!file) { fprintf(stderr, "serve: missing COMPONENT.wasm\n%s", serve_usage); goto out; }

@@ -173,7 +173,8 @@ shoal_proxy_outcome_t shoal_proxy_handle(shoal_proxy_worker_t *w, const shoal_ht
   const shoal_proxy_t *p = w->p;
   host_rq_t rq = {.w = w, .req = req};
   rq.req_body = (host_buf_t){(uint8_t *)req->body, req->body_len, req->body_len, 0};
-  shoal_store_config_t scfg = {.size = sizeof scfg, .max_memory_bytes = p->cfg.max_memory_bytes};
+  shoal_store_config_t scfg = {.size = sizeof scfg, .max_memory_bytes = p->cfg.max_memory_bytes,
+                               .max_call_depth = p->cfg.max_call_depth ? p->cfg.max_call_depth : 4096};
   static const shoal_crun_config_t wcfg = {0};
   shoal_store_t *store = NULL;
   shoal_wasi_ctx_t *wasi = NULL;
