@@ -121,6 +121,19 @@ def request(port, method, path, headers=None, body=None, timeout=30):
     return r.status, hs, data
 
 
+def wait_in_flight(srv, n, secs=30):
+    """Waits until the server runs n instances (its admin gauge), so timing
+    on a loaded machine does not decide what a test sees."""
+    end = time.time() + secs
+    while time.time() < end:
+        text = request(srv.admin, "GET", "/metrics")[2].decode()
+        m = re.search(r"shoal_instances_in_flight (\d+)", text)
+        if m and int(m.group(1)) >= n:
+            return
+        time.sleep(0.02)
+    fail("the server never had %d instance(s) in flight" % n)
+
+
 def guest_headers(hs):
     return {k: v for k, v in hs.items() if k not in HOP}
 
@@ -231,12 +244,12 @@ def case_memory(args):
 
 
 def case_limits(args):
-    srv = Shoal(args, ["--workers", "2", "--max-instances", "1", "--timeout", "1500"])
+    srv = Shoal(args, ["--workers", "2", "--max-instances", "1", "--timeout", "1500", "--admin", "127.0.0.1:0"])
     try:
         res = {}
         t = threading.Thread(target=lambda: res.setdefault("loop", request(srv.port, "GET", "/loop")))
         t.start()
-        time.sleep(0.4)
+        wait_in_flight(srv, 1)
         st = request(srv.port, "GET", "/")[0]
         check(st == 503, "a second instance beyond --max-instances 1 gets 503 (got %d)" % st)
         t.join()
@@ -343,11 +356,11 @@ def case_metrics(args):
 
 
 def case_sigterm(args):
-    srv = Shoal(args, [])
+    srv = Shoal(args, ["--admin", "127.0.0.1:0"])
     res = {}
     t = threading.Thread(target=lambda: res.setdefault("r", request(srv.port, "GET", "/sleep?ms=800")))
     t.start()
-    time.sleep(0.3)
+    wait_in_flight(srv, 1)
     t0 = time.time()
     srv.p.send_signal(signal.SIGTERM)
     t.join()
