@@ -252,7 +252,7 @@ static size_t candidates(const char *iface, size_t ib, cand_t *out) {
 
 /* Whether type t has the kind sig character k stands for: h own/borrow,
 ** u an unsigned integer, b bool, s string, L list, e enum, f flags,
-** v variant, o option, * anything. */
+** v variant, o option, r record, * anything. */
 static bool kind_ok(char k, const cmp_type_t *t) {
   switch (k) {
   case 'h': return t->kind == SHOAL_CT_OWN || t->kind == SHOAL_CT_BORROW;
@@ -264,6 +264,7 @@ static bool kind_ok(char k, const cmp_type_t *t) {
   case 'f': return t->kind == SHOAL_CT_FLAGS;
   case 'v': return t->kind == SHOAL_CT_VARIANT;
   case 'o': return t->kind == SHOAL_CT_OPTION;
+  case 'r': return t->kind == SHOAL_CT_RECORD;
   default: return k == '*';
   }
 }

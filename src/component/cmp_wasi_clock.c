@@ -72,6 +72,35 @@ static shoal_err_t mono_subscribe(WASI_ARGS) {
   if (!(r->of.handle = wasi_obj_add(WASI_CTX, SHOAL_WASI_POLLABLE, &timer_ops, dl))) return wv_oom(c);
   return SHOAL_ERR_OK;
 }
+/* timezone (unstable in 0.2): the host's local time zone at `when`
+** (a datetime record), from localtime_r. */
+static bool local_at(const shoal_cval_t *when, struct tm *tm) {
+  if (when->kind != SHOAL_CT_RECORD || when->of.list.n < 1) return false;
+  time_t t = (time_t)when->of.list.items[0].of.u;
+  return localtime_r(&t, tm) != NULL;
+}
+
+static shoal_err_t tz_utc_offset(WASI_ARGS) {
+  (void)envp;
+  struct tm tm;
+  if (na < 1 || !local_at(&a[0], &tm)) return shoal_ccall_trap(c, "utc-offset: time out of range");
+  r->kind = SHOAL_CT_S32;
+  r->of.s = tm.tm_gmtoff;
+  return SHOAL_ERR_OK;
+}
+
+static shoal_err_t tz_display(WASI_ARGS) {
+  (void)envp;
+  struct tm tm;
+  if (na < 1 || !local_at(&a[0], &tm)) return shoal_ccall_trap(c, "display: time out of range");
+  const char *name = tm.tm_zone ? tm.tm_zone : "UTC";
+  if (!wv_record(r, SHOAL_CT_RECORD, 3) || !wv_string(&r->of.list.items[1], name, strlen(name))) return wv_oom(c);
+  r->of.list.items[0].kind = SHOAL_CT_S32;
+  r->of.list.items[0].of.s = tm.tm_gmtoff;
+  r->of.list.items[2].kind = SHOAL_CT_BOOL;
+  r->of.list.items[2].of.b = tm.tm_isdst > 0;
+  return SHOAL_ERR_OK;
+}
 /* }================================================================== */
 
 /* {==================================================================
@@ -136,6 +165,8 @@ static const wasi_fn_t fns[] = {
   {"wasi:clocks/monotonic-clock", "resolution", mono_resolution, ""},
   {"wasi:clocks/monotonic-clock", "subscribe-instant", mono_subscribe, "u"},
   {"wasi:clocks/monotonic-clock", "subscribe-duration", mono_subscribe, "u"},
+  {"wasi:clocks/timezone", "display", tz_display, "r"},
+  {"wasi:clocks/timezone", "utc-offset", tz_utc_offset, "r"},
   {"wasi:random/random", "get-random-bytes", random_bytes, "u"},
   {"wasi:random/random", "get-random-u64", random_u64, ""},
   {"wasi:random/insecure", "get-insecure-random-bytes", random_bytes, "u"},
