@@ -1,6 +1,6 @@
 /*
-** WASI 0.2 wasi:clocks (monotonic-clock with timer pollables, wall-clock)
-** and wasi:random (random, insecure, insecure-seed; all from getrandom).
+** WASI 0.2 wasi:clocks (monotonic-clock with timer pollables, wall-clock,
+** timezone) and wasi:random (random, insecure, insecure-seed; getrandom).
 */
 #define _GNU_SOURCE
 #include "cmp_wasi.h"
