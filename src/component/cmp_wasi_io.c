@@ -67,6 +67,10 @@ void wasi_objs_free(shoal_wasi_ctx_t *w) {
 }
 
 uint32_t shoal_wasi_ctx_add(shoal_wasi_ctx_t *w, shoal_wasi_kind_t kind, const shoal_wasi_ops_t *ops, void *self) {
+  if (!w || kind < SHOAL_WASI_INPUT_STREAM || kind > SHOAL_WASI_POLLABLE) {
+    if (ops && ops->close) ops->close(self);
+    return 0;
+  }
   return wasi_obj_add(w, (int)kind, ops, self);
 }
 
