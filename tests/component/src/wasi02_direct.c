@@ -222,6 +222,14 @@ int main(int argc, char **argv) {
   printf("timer ready: %d, stream ready: %d\n", p_ready(ps[0]), p_ready(ps[1]));
   p_drop(ps[0]);
   p_drop(ps[1]);
+  /* many pollables: 20 timers that are not due and the stream last */
+  int32_t many[21];
+  for (int i = 0; i < 20; i++) many[i] = sub_duration((uint64_t)(10 + i) * 1000000000u);
+  many[20] = is_subscribe(rs);
+  io_poll(many, 21, ret);
+  printf("poll(20 timers, file stream): %u ready, index %u\n", U32(4), U32(4) ? *(uint32_t *)(uintptr_t)U32(0) : 0);
+  free((void *)(uintptr_t)U32(0));
+  for (int i = 0; i < 21; i++) p_drop(many[i]);
   is_drop(rs);
   uint64_t t0 = mono_now();
   int32_t t = sub_duration(20 * 1000000u);
