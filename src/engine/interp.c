@@ -121,6 +121,7 @@ static inline void frame_init(shoal_raw_t *fp, const eng_code *cd) {
 
 /* Refills the back-edge budget; notices interrupts and fuel. */
 static shoal_err_t budget_refill(shoal_store_t *s, int64_t *budget) {
+  *budget = 0;
   if (atomic_load_explicit(&s->interrupt, memory_order_relaxed)) return SHOAL_ERR_TRAP_INTERRUPT;
   if (s->fuel_on) {
     if (s->fuel <= 0) return SHOAL_ERR_TRAP_FUEL;
@@ -228,10 +229,11 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
     return SHOAL_ERR_OK;
   }
 
-  /* Only pc, fp, the handler base, the memory base and the instance are
-  ** kept in registers; the call path's state (depth, budget, the current
-  ** function) lives in the store, so the hot handlers have registers to
-  ** spare and a memory fault can find it. */
+  /* Only pc, fp, the handler base, the memory base, the instance and the
+  ** back-edge budget are kept in registers; the call path's state (depth,
+  ** the current function) lives in the store, so the hot handlers have
+  ** registers to spare and a memory fault can find it. (A memory fault
+  ** loses the budget spent since entry: fuel is charged by windows.) */
   shoal_instance_t *inst = func->inst;
   shoal_memory_t *mem = inst->mem0;
   uint8_t *mb = mem ? mem->base : NULL;
@@ -243,6 +245,9 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
   shoal_raw_t *nfp;
   const uint32_t *ipc;
   s->cur_func = func;
+  /* The back-edge countdown lives in a register while this runs; the store
+  ** holds it whenever control leaves (host calls, traps, returns). */
+  int64_t budget = s->budget;
 
 #if ENG_GUARD_PAGES
   guard->lo = mb;
@@ -272,8 +277,10 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
 #define SLOT(i) fp[OPW(i)]
 /* Loop back-edges spend budget: interrupts and fuel are noticed here. */
 #define BACK_EDGE() do {                                        \
-    if (eng_unlikely(--s->budget <= 0)) {                       \
-      err = budget_refill(s, &s->budget);                       \
+    if (eng_unlikely(--budget <= 0)) {                          \
+      int64_t nb_;                                              \
+      err = budget_refill(s, &nb_);                             \
+      budget = nb_;                                             \
       if (err) goto trap;                                       \
     }                                                           \
   } while (0)
@@ -396,7 +403,9 @@ do_call:
     uint32_t np = callee->type->nparams, nr = callee->type->nresults;
     s->stack_top = nfp + (np > nr ? np : nr);
     if (diag) diag->code = SHOAL_ERR_OK;
+    s->budget = budget;
     err = callee->host(&caller, callee->env, nfp);
+    budget = s->budget;
     s->stack_top = saved_top;
     if (eng_unlikely(err != SHOAL_ERR_OK)) {
       if (err == SHOAL_ERR_SUSPENDED) {
@@ -847,11 +856,13 @@ L_I32_ROTL_XOR_ROTL:
   X(TRAP_STACK)
 #undef X
 trap:
+  s->budget = budget;
   GUARD_EXIT();
   trap_diag(s, err, s->cur_func, s->depth, base_depth, diag);
   s->depth = base_depth;
   return err;
 done:
+  s->budget = budget;
   GUARD_EXIT();
   return SHOAL_ERR_OK;
 #undef NEXT
