@@ -5,6 +5,7 @@
 ** Bodies are wasi:io streams of the WASI 0.2 host (shoal_wasi_ctx_add).
 */
 #include "host_int.h"
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -450,7 +451,22 @@ static int64_t in_read(void *self, uint8_t *buf, size_t len, int *err) {
 static void no_close(void *self) { (void)self; }
 static const shoal_wasi_ops_t in_ops = {.read = in_read, .close = no_close};
 
+/* The request body while it arrives (a streamed request). */
+static int64_t pipe_in_read(void *self, uint8_t *buf, size_t len, int *err) {
+  (void)err;
+  return host_pipe_read(self, buf, len, false);
+}
+static bool pipe_in_ready(void *self) { return host_pipe_ready(self, false); }
+static void pipe_wait(void *self, int *fd, short *events, uint64_t *deadline_ns) {
+  (void)deadline_ns;
+  *fd = ((host_pipe_t *)self)->efd;
+  *events = POLLIN;
+}
+static const shoal_wasi_ops_t pipe_in_ops = {.read = pipe_in_read, .ready = pipe_in_ready, .wait = pipe_wait,
+                                             .close = no_close};
+
 uint32_t host_input_stream(host_rq_t *rq, host_buf_t *buf) {
+  if (buf->pipe) return shoal_wasi_ctx_add(rq->wasi, SHOAL_WASI_INPUT_STREAM, &pipe_in_ops, buf->pipe);
   return shoal_wasi_ctx_add(rq->wasi, SHOAL_WASI_INPUT_STREAM, &in_ops, buf);
 }
 
@@ -571,6 +587,7 @@ HOSTFN(message_body) {
   host_buf_t *b = calloc(1, sizeof *b);
   uint32_t rep = b ? host_obj_new(rq, HOST_OUTGOING_BODY) : 0;
   if (!rep) { free(b); return OOM; }
+  if (rq->x && rq->response_rep == msg) b->pipe = &rq->x->out;  /* the response already sent: stream */
   rq->objs[rep - 1].body = b;
   rq->objs[msg - 1].body_rep = rep;
   shoal_cval_t *p = host_cv_case(r, SHOAL_CT_RESULT, 0);
@@ -580,11 +597,24 @@ HOSTFN(message_body) {
 }
 
 static int64_t out_check(void *self, int *err) {
-  (void)self; (void)err;
-  return 1 << 20;
+  (void)err;
+  host_buf_t *b = self;
+  return b->pipe ? host_pipe_space(b->pipe) : 1 << 20;
+}
+static bool out_ready(void *self) {
+  host_buf_t *b = self;
+  return !b->pipe || host_pipe_ready(b->pipe, true);
+}
+static void out_wait(void *self, int *fd, short *events, uint64_t *deadline_ns) {
+  host_buf_t *b = self;
+  if (b->pipe) pipe_wait(b->pipe, fd, events, deadline_ns);
 }
 static int64_t out_write(void *self, const uint8_t *buf, size_t len, int *err) {
   host_buf_t *b = self;
+  if (b->pipe) {
+    int64_t k = host_pipe_write(b->pipe, buf, len);
+    return k < 0 ? k : 0;  /* len <= check_write, so all of it */
+  }
   if (b->n + len > b->cap) {
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < b->n + len) cap *= 2;
@@ -597,7 +627,8 @@ static int64_t out_write(void *self, const uint8_t *buf, size_t len, int *err) {
   b->n += len;
   return 0;
 }
-static const shoal_wasi_ops_t out_ops = {.check_write = out_check, .write = out_write, .close = no_close};
+static const shoal_wasi_ops_t out_ops = {.check_write = out_check, .write = out_write, .ready = out_ready,
+                                         .wait = out_wait, .close = no_close};
 
 HOSTFN(outbody_write) {
   RQ;
@@ -629,7 +660,49 @@ HOSTFN(outbody_finish) {
     o->trailers->refs++;
     t->live = false;
   }
+  if (o->body && o->body->pipe) {  /* the streamed response: trailers first, then the end */
+    host_exchange_t *x = rq->x;
+    pthread_mutex_lock(&x->lock);
+    bool ok = !o->trailers || host_fields_copy(o->trailers, &x->trailers, &x->ntrailers);
+    x->finished = true;
+    pthread_cond_broadcast(&x->cond);
+    pthread_mutex_unlock(&x->lock);
+    host_pipe_close(o->body->pipe);
+    if (!ok) return OOM;
+  }
   r->kind = SHOAL_CT_RESULT;
+  return SHOAL_ERR_OK;
+}
+
+/* A streamed response: status and headers go to the connection now, the
+** bytes written so far into the pipe, and the body streams from here on. */
+static shoal_err_t send_head(shoal_ccall_t *c, host_rq_t *rq, host_obj_t *resp) {
+  host_exchange_t *x = rq->x;
+  pthread_mutex_lock(&x->lock);
+  x->status = resp->status;
+  bool ok = host_fields_copy(resp->fields, &x->headers, &x->nheaders);
+  x->responded = true;
+  pthread_cond_broadcast(&x->cond);
+  pthread_mutex_unlock(&x->lock);
+  if (!ok) return OOM;
+  if (resp->body_rep) {
+    host_buf_t *b = rq->objs[resp->body_rep - 1].body;
+    if (b && !b->pipe) {
+      b->pipe = &x->out;
+      host_pipe_write_all(&x->out, b->p, b->n);  /* false: the client is gone; writes will say so */
+      b->n = 0;
+      if (rq->objs[resp->body_rep - 1].finished) {  /* finished before set */
+        host_obj_t *o = &rq->objs[resp->body_rep - 1];
+        pthread_mutex_lock(&x->lock);
+        ok = !o->trailers || host_fields_copy(o->trailers, &x->trailers, &x->ntrailers);
+        x->finished = true;
+        pthread_cond_broadcast(&x->cond);
+        pthread_mutex_unlock(&x->lock);
+        host_pipe_close(&x->out);
+        if (!ok) return OOM;
+      }
+    }
+  }
   return SHOAL_ERR_OK;
 }
 
@@ -645,6 +718,7 @@ HOSTFN(outparam_set) {
     host_obj_t *resp = a[1].of.var.payload ? host_obj_get(rq, a[1].of.var.payload->of.handle, HOST_OUTGOING_RESPONSE) : NULL;
     if (!resp) return shoal_ccall_trap(c, "response-outparam.set: not a live outgoing-response");
     rq->response_rep = a[1].of.var.payload->of.handle;
+    if (rq->x) return send_head(c, rq, resp);
   } else {
     rq->error_status = 500;
   }

@@ -27,10 +27,60 @@ typedef struct host_fieldset {
   int refs;
 } host_fieldset_t;
 
-/* Bytes written by the guest to an outgoing body, or read by it. */
+/* A bounded byte pipe between two threads (host_pipe.c). */
+typedef struct host_pipe {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  uint8_t *buf;
+  size_t head, len, cap;
+  uint64_t total;               /* bytes ever written */
+  bool eof;                     /* the producer is done */
+  bool gone;                    /* the consumer is gone: writes fail */
+  bool unbounded;               /* writes grow the buffer instead of waiting */
+  int efd;                      /* eventfd, signalled on every change */
+} host_pipe_t;
+
+bool host_pipe_init(host_pipe_t *p, size_t cap);
+void host_pipe_destroy(host_pipe_t *p);
+/* Blocks until all n bytes are in; false if the consumer is gone. */
+bool host_pipe_write_all(host_pipe_t *p, const uint8_t *d, size_t n);
+/* Non-blocking: bytes taken (maybe 0), or SHOAL_WASI_CLOSED. */
+int64_t host_pipe_write(host_pipe_t *p, const uint8_t *d, size_t n);
+int64_t host_pipe_space(host_pipe_t *p);
+/* Bytes read, 0 (nothing yet; only without block) or SHOAL_WASI_CLOSED at the end. */
+int64_t host_pipe_read(host_pipe_t *p, uint8_t *d, size_t n, bool block);
+bool host_pipe_ready(host_pipe_t *p, bool for_write);
+/* Unbounded while the consumer cannot read yet (the response body before
+** libmicrohttpd may send it: after the whole request is in). */
+void host_pipe_bound(host_pipe_t *p, bool bounded);
+void host_pipe_close(host_pipe_t *p);
+void host_pipe_abandon(host_pipe_t *p);
+
+/* One request streamed between its connection thread and its guest thread
+** (host_server.c makes it, host_proxy.c and the wasi:http functions fill it). */
+typedef struct host_exchange {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  atomic_int refs;
+  host_pipe_t in, out;          /* request body in, response body out */
+  bool responded;               /* status and headers below are set */
+  bool finished;                 /* the response body was finished (trailers set) */
+  bool done;                    /* the guest finished: outcome and final set */
+  struct MHD_Response *mhd;     /* the streamed response (for its footers) */
+  int status;
+  shoal_http_field_t *headers, *trailers;
+  size_t nheaders, ntrailers;
+  shoal_proxy_outcome_t outcome;
+  shoal_http_response_t final;  /* the error page when the guest did not respond */
+  char message[SHOAL_DIAG_MSG];
+} host_exchange_t;
+
+/* Bytes written by the guest to an outgoing body, or read by it; with a
+** pipe, the bytes go through it instead (a streamed request or response). */
 typedef struct host_buf {
   uint8_t *p;
   size_t n, cap, pos;  /* pos: read position of incoming bodies */
+  host_pipe_t *pipe;
 } host_buf_t;
 
 typedef struct host_obj host_obj_t;
@@ -56,6 +106,7 @@ typedef struct shoal_proxy_worker host_worker_t;
 /* One request being handled by a fresh instance. */
 typedef struct host_rq {
   host_worker_t *w;
+  host_exchange_t *x;           /* NULL: buffered (shoal_proxy_handle) */
   shoal_wasi_ctx_t *wasi;
   const shoal_http_request_t *req;
   host_buf_t req_body;          /* a read view of req->body */
@@ -75,6 +126,8 @@ host_fieldset_t *host_fieldset_new(void);
 void host_fieldset_unref(host_fieldset_t *f);
 bool host_fieldset_add(host_fieldset_t *f, const char *name, size_t nl, const char *val, size_t vl);
 void host_fields_free(shoal_http_field_t *v, size_t n);
+/* A copy of a fieldset's entries as an array. */
+bool host_fields_copy(const host_fieldset_t *fs, shoal_http_field_t **v, size_t *n);
 
 /* Component values for host results (host_cval.c); false when out of memory. */
 bool host_cv_string(shoal_cval_t *v, const char *s, size_t n);
@@ -117,6 +170,9 @@ struct shoal_proxy_worker {
 };
 
 uint64_t host_now_ns(void);
+/* One request in a fresh instance; x NULL: buffered into resp, else streamed through x. */
+shoal_proxy_outcome_t host_proxy_run(shoal_proxy_worker_t *w, const shoal_http_request_t *req, host_exchange_t *x,
+                                     shoal_http_response_t *resp, shoal_diag_t *diag);
 /* }================================================================== */
 
 /* {==================================================================

@@ -115,8 +115,7 @@ void shoal_http_response_free(shoal_http_response_t *r) {
   memset(r, 0, sizeof *r);
 }
 
-/* Moves a fieldset's entries into a response's array. */
-static bool take_fields(const host_fieldset_t *fs, shoal_http_field_t **v, size_t *n) {
+bool host_fields_copy(const host_fieldset_t *fs, shoal_http_field_t **v, size_t *n) {
   *v = NULL;
   *n = 0;
   if (!fs || !fs->n) return true;
@@ -150,7 +149,7 @@ static void error_page(shoal_http_response_t *resp, int status, const char *msg)
 static bool collect(host_rq_t *rq, shoal_http_response_t *resp) {
   host_obj_t *o = &rq->objs[rq->response_rep - 1];
   resp->status = o->status;
-  if (!take_fields(o->fields, &resp->headers, &resp->nheaders)) return false;
+  if (!host_fields_copy(o->fields, &resp->headers, &resp->nheaders)) return false;
   if (o->body_rep) {
     host_obj_t *b = &rq->objs[o->body_rep - 1];
     if (b->body) {
@@ -159,20 +158,25 @@ static bool collect(host_rq_t *rq, shoal_http_response_t *resp) {
       b->body->p = NULL;
       b->body->n = 0;
     }
-    if (!take_fields(b->trailers, &resp->trailers, &resp->ntrailers)) return false;
+    if (!host_fields_copy(b->trailers, &resp->trailers, &resp->ntrailers)) return false;
   }
   return true;
 }
 
 shoal_proxy_outcome_t shoal_proxy_handle(shoal_proxy_worker_t *w, const shoal_http_request_t *req,
                                          shoal_http_response_t *resp, shoal_diag_t *diag) {
+  return host_proxy_run(w, req, NULL, resp, diag);
+}
+
+shoal_proxy_outcome_t host_proxy_run(shoal_proxy_worker_t *w, const shoal_http_request_t *req, host_exchange_t *x,
+                                     shoal_http_response_t *resp, shoal_diag_t *diag) {
   shoal_diag_t local;
   if (!diag) diag = &local;
   shoal_diag_clear(diag);
   memset(resp, 0, sizeof *resp);
   const shoal_proxy_t *p = w->p;
-  host_rq_t rq = {.w = w, .req = req};
-  rq.req_body = (host_buf_t){(uint8_t *)req->body, req->body_len, req->body_len, 0};
+  host_rq_t rq = {.w = w, .req = req, .x = x};
+  rq.req_body = (host_buf_t){(uint8_t *)req->body, req->body_len, req->body_len, 0, x ? &x->in : NULL};
   shoal_store_config_t scfg = {.size = sizeof scfg, .max_memory_bytes = p->cfg.max_memory_bytes,
                                .max_call_depth = p->cfg.max_call_depth ? p->cfg.max_call_depth : 4096};
   static const shoal_crun_config_t wcfg = {0};
@@ -222,7 +226,7 @@ done:
   w->wasi = NULL;
   pthread_mutex_unlock(&w->lock);
   if (e == SHOAL_ERR_OK && rq.responded && rq.response_rep) {
-    if (collect(&rq, resp)) outcome = SHOAL_PROXY_OK;
+    if (x || collect(&rq, resp)) outcome = SHOAL_PROXY_OK;  /* streamed: already in x */
     else e = SHOAL_ERR_NOMEM;
   } else if (e == SHOAL_ERR_OK) {
     snprintf(diag->message, sizeof diag->message, rq.responded ? "the handler set an error-code as its response"
@@ -239,5 +243,19 @@ done:
   host_rq_free(&rq);
   w->rq = NULL;
   shoal_store_free(store);
+  if (x) {  /* tell the connection: the body is complete (or cut short), the outcome */
+    host_pipe_close(&x->out);
+    host_pipe_abandon(&x->in);
+    pthread_mutex_lock(&x->lock);
+    x->done = true;
+    x->outcome = outcome;
+    if (!x->responded) {
+      x->final = *resp;
+      memset(resp, 0, sizeof *resp);
+    }
+    snprintf(x->message, sizeof x->message, "%s", outcome == SHOAL_PROXY_OK ? "" : diag->message);
+    pthread_cond_broadcast(&x->cond);
+    pthread_mutex_unlock(&x->lock);
+  }
   return outcome;
 }

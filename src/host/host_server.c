@@ -1,9 +1,10 @@
 /*
 ** The HTTP/1.1 server of `shoal serve` on libmicrohttpd: a thread per
-** connection runs each complete request in a fresh instance, on a proxy
-** worker (an instance slot) from a fixed pool of --workers, waiting for one
-** when all are busy; --max-instances caps the requests admitted; a watchdog
-** enforces timeouts; SIGTERM drains and stops.
+** connection; once a request's headers are in, its guest runs in a fresh
+** instance on a thread of its own, on a proxy worker (an instance slot) from
+** a fixed pool of --workers, with the bodies streamed between the two
+** threads; --max-instances caps the requests admitted; a watchdog enforces
+** timeouts; SIGTERM drains and stops.
 */
 #include "host_int.h"
 #include <arpa/inet.h>
@@ -15,7 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_BODY (64u << 20)
+#define PIPE_BYTES (256u * 1024)      /* per direction and request: the backpressure window */
+#define GUEST_STACK (1024u * 1024)     /* C stack of a guest thread (wasm runs on the engine's own) */
+
+static atomic_int live_exchanges;      /* for the drain at SIGTERM */
 
 typedef struct server {
   shoal_proxy_t *proxy;
@@ -49,19 +53,62 @@ static void worker_put(server_t *s, shoal_proxy_worker_t *w) {
   pthread_mutex_unlock(&s->pool_lock);
 }
 
+/* {==================================================================
+** Exchanges: one per admitted request, shared by the connection, the
+** guest thread and (when streamed) the MHD response; the last frees it.
+** =================================================================== */
+static host_exchange_t *exchange_new(void) {
+  host_exchange_t *x = calloc(1, sizeof *x);
+  if (!x) return NULL;
+  if (!host_pipe_init(&x->in, PIPE_BYTES)) {
+    free(x);
+    return NULL;
+  }
+  if (!host_pipe_init(&x->out, PIPE_BYTES)) {
+    host_pipe_destroy(&x->in);
+    free(x);
+    return NULL;
+  }
+  /* the response cannot go out before the request is in: no backpressure until then */
+  host_pipe_bound(&x->out, false);
+  pthread_mutex_init(&x->lock, NULL);
+  pthread_cond_init(&x->cond, NULL);
+  atomic_store(&x->refs, 1);
+  atomic_fetch_add(&live_exchanges, 1);
+  return x;
+}
+
+static void exchange_unref(void *p) {
+  host_exchange_t *x = p;
+  if (!x || atomic_fetch_sub(&x->refs, 1) != 1) return;
+  host_pipe_destroy(&x->in);
+  host_pipe_destroy(&x->out);
+  host_fields_free(x->headers, x->nheaders);
+  host_fields_free(x->trailers, x->ntrailers);
+  shoal_http_response_free(&x->final);
+  pthread_mutex_destroy(&x->lock);
+  pthread_cond_destroy(&x->cond);
+  free(x);
+  atomic_fetch_sub(&live_exchanges, 1);
+}
+/* }================================================================== */
+
 typedef struct conn {
   char *uri;
-  uint8_t *body;
-  size_t len, cap;
-  bool started, too_big;
+  bool started, rejected;
   shoal_http_field_t *headers;
   size_t nheaders, hcap;
+  host_exchange_t *x;
 } conn_t;
 
 static void conn_free(conn_t *c) {
   if (!c) return;
+  if (c->x) {  /* the client is gone or answered: the guest's body I/O ends */
+    host_pipe_abandon(&c->x->in);
+    host_pipe_abandon(&c->x->out);
+    exchange_unref(c->x);
+  }
   free(c->uri);
-  free(c->body);
   free(c->headers);  /* names and values point into MHD's connection */
   free(c);
 }
@@ -161,65 +208,207 @@ static const char *outcome_name(shoal_proxy_outcome_t o) {
   return o == SHOAL_PROXY_OK ? "ok" : o == SHOAL_PROXY_TIMEOUT ? "timeout" : o == SHOAL_PROXY_MEMORY ? "memory" : "trap";
 }
 
+/* The guest's side of a request: a fresh instance on its own thread. */
+typedef struct job {
+  server_t *s;
+  host_exchange_t *x;
+  shoal_proxy_worker_t *w;
+  char *method, *uri, *host;
+  shoal_http_field_t *headers;
+  size_t nheaders;
+  uint64_t t0;
+} job_t;
+
+static void job_free(job_t *j) {
+  host_fields_free(j->headers, j->nheaders);
+  free(j->method);
+  free(j->uri);
+  free(j->host);
+  free(j);
+}
+
+static void *guest_thread(void *arg) {
+  job_t *j = arg;
+  server_t *s = j->s;
+  host_exchange_t *x = j->x;
+  shoal_http_request_t req = {j->method, j->uri, j->host, j->headers, j->nheaders, NULL, 0};
+  shoal_http_response_t resp;
+  shoal_diag_t diag;
+  shoal_proxy_outcome_t o = host_proxy_run(j->w, &req, x, &resp, &diag);
+  worker_put(s, j->w);
+  uint64_t ns = host_now_ns() - j->t0;
+  host_metrics_inflight(-1);
+  atomic_fetch_sub(&s->in_flight, 1);
+  pthread_mutex_lock(&x->lock);
+  int status = x->responded ? x->status : o == SHOAL_PROXY_TIMEOUT ? 504 : 500;
+  pthread_mutex_unlock(&x->lock);
+  pthread_mutex_lock(&x->out.lock);
+  size_t bytes = (size_t)x->out.total;
+  pthread_mutex_unlock(&x->out.lock);
+  host_metrics_request(status, ns, o);
+  if (o == SHOAL_PROXY_OK)
+    host_log_line(s->log, "%s %s %d %zu %.3fms", j->method, j->uri, status, bytes, (double)ns / 1e6);
+  else
+    host_log_line(s->log, "%s %s %d %zu %.3fms %s: %s", j->method, j->uri, status, bytes, (double)ns / 1e6,
+                  outcome_name(o), diag.message);
+  shoal_http_response_free(&resp);
+  exchange_unref(x);
+  job_free(j);
+  return NULL;
+}
+
+/* Starts the guest of c's request; false when out of memory or threads. */
+static bool start_guest(server_t *s, conn_t *c, const char *method) {
+  job_t *j = calloc(1, sizeof *j);
+  host_exchange_t *x = j ? exchange_new() : NULL;
+  if (!x) { free(j); return false; }
+  j->s = s;
+  j->x = x;
+  j->t0 = host_now_ns();
+  j->method = strdup(method);
+  j->uri = strdup(c->uri);
+  const char *host = NULL;
+  host_fieldset_t fs = {0};
+  bool ok = j->method && j->uri;
+  for (size_t i = 0; ok && i < c->nheaders; i++) {
+    if (strcasecmp(c->headers[i].name, "host") == 0) host = c->headers[i].value;
+    ok = host_fieldset_add(&fs, c->headers[i].name, c->headers[i].name_len, c->headers[i].value,
+                           c->headers[i].value_len);
+  }
+  j->headers = fs.v;
+  j->nheaders = fs.n;
+  if (ok && host && !(j->host = strdup(host))) ok = false;
+  pthread_attr_t attr;
+  pthread_t t;
+  if (ok) {
+    j->w = worker_get(s);  /* may wait for a slot */
+    host_metrics_inflight(1);
+    atomic_fetch_add(&x->refs, 1);  /* the job's */
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, GUEST_STACK);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    ok = pthread_create(&t, &attr, guest_thread, j) == 0;
+    pthread_attr_destroy(&attr);
+    if (!ok) {
+      host_metrics_inflight(-1);
+      worker_put(s, j->w);
+      atomic_fetch_sub(&x->refs, 1);
+    }
+  }
+  if (!ok) {
+    exchange_unref(x);
+    job_free(j);
+    return false;
+  }
+  c->x = x;
+  return true;
+}
+
+/* The streamed response body: blocks on the guest; at the end, its
+** trailers, or an error if the guest failed after it had answered. */
+static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max) {
+  (void)pos;
+  host_exchange_t *x = cls;
+  int64_t k = host_pipe_read(&x->out, (uint8_t *)buf, max, true);
+  if (k > 0) return (ssize_t)k;
+  pthread_mutex_lock(&x->lock);
+  while (!x->finished && !x->done) pthread_cond_wait(&x->cond, &x->lock);
+  bool ok = x->finished || x->outcome == SHOAL_PROXY_OK;
+  for (size_t i = 0; ok && i < x->ntrailers; i++)
+    MHD_add_response_footer(x->mhd, x->trailers[i].name, x->trailers[i].value);
+  pthread_mutex_unlock(&x->lock);
+  return ok ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* The guest's answer, once it has one: buffered when the guest is already
+** done, streamed otherwise. */
+static enum MHD_Result answer(struct MHD_Connection *con, host_exchange_t *x) {
+  pthread_mutex_lock(&x->lock);
+  while (!x->responded && !x->done) pthread_cond_wait(&x->cond, &x->lock);
+  if (!x->responded) {  /* an error page */
+    shoal_http_response_t r = x->final;
+    memset(&x->final, 0, sizeof x->final);
+    pthread_mutex_unlock(&x->lock);
+    enum MHD_Result ok = queue(con, &r);
+    shoal_http_response_free(&r);
+    return ok;
+  }
+  bool done = x->done;
+  pthread_mutex_unlock(&x->lock);
+  struct MHD_Response *r;
+  shoal_http_response_t whole = {0};
+  if (done) {  /* all there: send it with a length (or chunked, for trailers) */
+    size_t cap = 0;
+    for (;;) {
+      if (whole.body_len == cap) {
+        cap = cap ? cap * 2 : 16384;
+        uint8_t *p = realloc(whole.body, cap);
+        if (!p) { free(whole.body); return MHD_NO; }
+        whole.body = p;
+      }
+      int64_t k = host_pipe_read(&x->out, whole.body + whole.body_len, cap - whole.body_len, false);
+      if (k <= 0) break;
+      whole.body_len += (size_t)k;
+    }
+    pthread_mutex_lock(&x->lock);
+    whole.status = x->status;
+    whole.headers = x->headers;
+    whole.nheaders = x->nheaders;
+    whole.trailers = x->trailers;
+    whole.ntrailers = x->ntrailers;
+    x->headers = x->trailers = NULL;
+    x->nheaders = x->ntrailers = 0;
+    pthread_mutex_unlock(&x->lock);
+    enum MHD_Result ok = queue(con, &whole);
+    shoal_http_response_free(&whole);
+    return ok;
+  }
+  r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, read_stream, x, exchange_unref);
+  if (!r) return MHD_NO;
+  atomic_fetch_add(&x->refs, 1);  /* the response's */
+  pthread_mutex_lock(&x->lock);
+  x->mhd = r;
+  for (size_t i = 0; i < x->nheaders; i++)
+    if (!host_owned(x->headers[i].name)) MHD_add_response_header(r, x->headers[i].name, x->headers[i].value);
+  unsigned status = (unsigned)x->status;
+  pthread_mutex_unlock(&x->lock);
+  enum MHD_Result ok = MHD_queue_response(con, status, r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls) {
   (void)url; (void)version;
   server_t *s = cls;
   conn_t *c = *con_cls;
   if (!c) return MHD_NO;  /* on_uri ran out of memory */
-  if (!c->started) {  /* first call: the headers are complete */
+  if (!c->started) {  /* first call: the headers are complete; the guest starts now */
     c->started = true;
     MHD_get_connection_values(con, MHD_HEADER_KIND, on_header, c);
+    unsigned max = s->max;
+    if ((unsigned)atomic_fetch_add(&s->in_flight, 1) >= max) {
+      atomic_fetch_sub(&s->in_flight, 1);
+      c->rejected = true;
+      host_metrics_rejected();
+      host_log_line(s->log, "%s %s 503 0 0.000ms rejected (--max-instances %u)", method, c->uri, max);
+      return MHD_YES;
+    }
+    if (!start_guest(s, c, method)) {
+      atomic_fetch_sub(&s->in_flight, 1);
+      return MHD_NO;
+    }
     return MHD_YES;
   }
-  if (*upload_size) {
-    if (c->len + *upload_size > MAX_BODY) c->too_big = true;
-    if (!c->too_big) {
-      if (c->len + *upload_size > c->cap) {
-        size_t cap = c->cap ? c->cap : 16384;
-        while (cap < c->len + *upload_size) cap *= 2;
-        uint8_t *p = realloc(c->body, cap);
-        if (!p) return MHD_NO;
-        c->body = p;
-        c->cap = cap;
-      }
-      memcpy(c->body + c->len, upload, *upload_size);
-      c->len += *upload_size;
-    }
+  if (*upload_size) {  /* a piece of the request body: to the guest (dropped once it is done) */
+    if (c->x) host_pipe_write_all(&c->x->in, (const uint8_t *)upload, *upload_size);
     *upload_size = 0;
     return MHD_YES;
   }
-  uint64_t t0 = host_now_ns();
-  if (c->too_big) return send_text(con, 413, "413 Content Too Large\n");
-  unsigned max = s->max;
-  if ((unsigned)atomic_fetch_add(&s->in_flight, 1) >= max) {
-    atomic_fetch_sub(&s->in_flight, 1);
-    host_metrics_rejected();
-    host_log_line(s->log, "%s %s 503 0 0.000ms rejected (--max-instances %u)", method, c->uri, max);
-    return send_text(con, 503, "503 Service Unavailable\n");
-  }
-  shoal_diag_t diag;
-  shoal_proxy_worker_t *w = worker_get(s);
-  host_metrics_inflight(1);
-  const char *host = NULL;
-  for (size_t i = 0; i < c->nheaders; i++)
-    if (strcasecmp(c->headers[i].name, "host") == 0) host = c->headers[i].value;
-  shoal_http_request_t req = {method, c->uri, host, c->headers, c->nheaders, c->body, c->len};
-  shoal_http_response_t resp;
-  shoal_proxy_outcome_t o = shoal_proxy_handle(w, &req, &resp, &diag);
-  worker_put(s, w);
-  uint64_t ns = host_now_ns() - t0;
-  host_metrics_inflight(-1);
-  atomic_fetch_sub(&s->in_flight, 1);
-  host_metrics_request(resp.status, ns, o);
-  if (o == SHOAL_PROXY_OK)
-    host_log_line(s->log, "%s %s %d %zu %.3fms", method, c->uri, resp.status, resp.body_len, (double)ns / 1e6);
-  else
-    host_log_line(s->log, "%s %s %d %zu %.3fms %s: %s", method, c->uri, resp.status, resp.body_len, (double)ns / 1e6,
-                  outcome_name(o), diag.message);
-  enum MHD_Result ok = queue(con, &resp);
-  shoal_http_response_free(&resp);
-  return ok;
+  if (c->rejected) return send_text(con, 503, "503 Service Unavailable\n");
+  host_pipe_close(&c->x->in);
+  host_pipe_bound(&c->x->out, true);
+  return answer(con, c->x);
 }
 
 static enum MHD_Result on_admin(void *cls, struct MHD_Connection *con, const char *url, const char *method,
@@ -360,7 +549,7 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
     /* graceful: stop accepting, let in-flight requests finish and their
     ** responses go out, then stop */
     MHD_socket ls = MHD_quiesce_daemon(d);
-    for (int i = 0; i < 60000 && atomic_load(&s.in_flight) > 0; i++) {
+    for (int i = 0; i < 60000 && (atomic_load(&s.in_flight) > 0 || atomic_load(&live_exchanges) > 0); i++) {
       struct timespec ts = {0, 1000000};
       nanosleep(&ts, NULL);
     }

@@ -203,6 +203,39 @@ def case_bodies(args):
         srv.stop()
 
 
+def case_streaming(args):
+    srv = Shoal(args, [])
+    try:
+        # the response goes out while the guest still writes it
+        s = socket.create_connection(("127.0.0.1", srv.port), 30)
+        t0 = time.time()
+        s.sendall(b"GET /stream?n=4&ms=400 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        data = b""
+        first = None
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+            if first is None and b"chunk 0" in data:
+                first = time.time() - t0
+        total = time.time() - t0
+        s.close()
+        check(data.endswith(b"chunk 0\nchunk 1\nchunk 2\nchunk 3\n") or b"chunk 3" in data,
+              "all four chunks arrive")
+        check(b"transfer-encoding: chunked" in data.lower(), "the streamed body is sent chunked")
+        check(first is not None and first < 0.9 and total >= 1.2,
+              "the first chunk arrives after %.2f s, the whole body after %.2f s (guest sleeps 3 x 0.4 s)"
+              % (first or -1, total))
+        # the request body reaches the guest as it arrives: a 1 MB echo with a
+        # 256 KB pipe each way needs the guest to read while the client sends
+        mb = bytes(range(256)) * 4096
+        st, _, body = request(srv.port, "POST", "/echo", {}, mb)
+        check(st == 200 and body == mb, "a 1 MiB echo through the 256 KiB pipes")
+    finally:
+        srv.stop()
+
+
 def case_trap(args):
     srv = Shoal(args, ["--access-log", "-"])
     try:

@@ -291,6 +291,26 @@ void handle(handle_t req, handle_t outparam) {
     pollable_block(p);
     pollable_drop(p);
     text(outparam, 200, "slept\n");
+  } else if (equal(path, rlen, "/stream")) {
+    /* n chunks, ms apart: the client sees the first before the last is written */
+    v = query(path, plen, "n", &vlen);
+    uint64_t nchunks = v ? number(v, vlen) : 3;
+    v = query(path, plen, "ms", &vlen);
+    int64_t gap = (int64_t)(v ? number(v, vlen) : 100) * 1000000;
+    handle_t h = fields_new();
+    append(h, "content-type", "text/plain", 10);
+    handle_t stream, body = respond(outparam, 200, h, &stream);
+    for (uint64_t i = 0; i < nchunks; i++) {
+      char line[] = "chunk 0\n";
+      line[6] = (char)('0' + i % 10);
+      write_all(stream, line, 8);
+      if (i + 1 < nchunks) {
+        handle_t p = clock_subscribe(gap);
+        pollable_block(p);
+        pollable_drop(p);
+      }
+    }
+    finish(body, stream, -1);
   } else if (equal(path, rlen, "/fetch")) {
     const char *a = query(path, plen, "authority", &vlen);
     size_t alen = vlen;
