@@ -126,6 +126,11 @@ typedef enum eng_op {
 #define X(name, mt) ENG_OP_BRT_##name, ENG_OP_BRT_##name##_AI, ENG_OP_BRT_##name##_AA, ENG_OP_BRT_##name##_SX, ENG_OP_BRT_##name##_SXI,
   ENG_BRT_LOADS(X)
 #undef X
+  /* a loop of one _BUMP store and its counter's back-edge test, run as
+  ** one instruction: a v off s kind d step c variant, where kind is the
+  ** store (its _BUMP op - I32_STORE_BUMP) and variant is cond * 4 +
+  ** (step an immediate ? 2 : 0) + (c an immediate ? 1 : 0) */
+  ENG_OP_BUMP_LOOP,
   /* a store, then its address local stepped (`*p = v; p += s`): a v off s */
 #define LOAD(...)
 #define STORE(name, ...) ENG_OP_##name##_BUMP,

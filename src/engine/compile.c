@@ -794,6 +794,10 @@ static shoal_err_t compile_expr(cc *c) {
           uint32_t cond = eng_fuse_brc_cond(ccode);
           bool bimm = ops[4].fix == 3;
           if (bimm) ops[4].fix = 0;
+          if (eng_fuse_bump_loop(c, L->target, ops[2], ops[3], ops[4], bimm, ops[1], imm, cond)) {
+            c->patch_end = UINT32_MAX;
+            break;
+          }
           eng_cc_emit_op(c, (eng_op)(ENG_OP_ADDBR_EQ_SS + 4 * cond + (bimm ? 2 : 0) + (imm ? 1 : 0)));
           eng_cc_emit_word(c, ops[2]);
           eng_cc_emit_word(c, ops[3]);
@@ -1268,6 +1272,7 @@ shoal_err_t eng_compile_func(shoal_module_t *m, uint32_t idx, shoal_diag_t *diag
   c->patch_end = UINT32_MAX;
   c->cmp_end = UINT32_MAX;
   c->st_start = c->st_end = UINT32_MAX;
+  c->bump_start = c->bump_end = UINT32_MAX;
   c->mov_end = UINT32_MAX;
   eng_code *code = NULL;
 

@@ -69,6 +69,8 @@ typedef struct cc {
   /* The last store, if plain (no folded address), for `*p = v; p += s` */
   uint32_t st_start, st_end;
   uint16_t st_bump;         /* its _BUMP form */
+  uint32_t bump_start, bump_end;   /* the last _BUMP store made */
+  uint16_t bump_op;
   /* Straight-line code at the function's start: declared locals still
   ** hold the zero the call gave them, unless written (entry_written). */
   bool entry;
@@ -106,6 +108,8 @@ bool eng_fuse_take_addi(cc *c, opword w[3]);
 void eng_hist_push(cc *c, uint32_t start, uint32_t end, uint16_t op);
 void eng_hist_clear(cc *c);
 bool eng_fuse_store_bump(cc *c, uint32_t x);
+bool eng_fuse_bump_loop(cc *c, uint32_t target, opword d, opword a, opword b, bool bimm, opword cv, bool cimm,
+                        uint32_t cond);
 uint32_t eng_cc_intern_const(cc *c, uint64_t bits);
 
 #endif

@@ -38,6 +38,7 @@ static const opdesc ops[ENG_OP__COUNT] = {
 #define X(name, mt) {"BRT_" #name, 3}, {"BRT_" #name "_AI", 4}, {"BRT_" #name "_AA", 4}, {"BRT_" #name "_SX", 5}, {"BRT_" #name "_SXI", 6},
   ENG_BRT_LOADS(X)
 #undef X
+  {"BUMP_LOOP", 9},
 #define LOAD(...)
 #define STORE(name, ...) {#name "_BUMP", 4},
 #include "memops.def"

@@ -26,6 +26,7 @@ static void forget_after(cc *c, uint32_t at) {
     if (c->hist[k].end <= at) c->hist[n++] = c->hist[k];
   for (; n < ENG_HIST; n++) c->hist[n].start = c->hist[n].end = UINT32_MAX;
   if (c->st_end > at) c->st_start = c->st_end = UINT32_MAX;
+  if (c->bump_end > at) c->bump_start = c->bump_end = UINT32_MAX;
 }
 
 void eng_hist_push(cc *c, uint32_t start, uint32_t end, uint16_t op) {
@@ -38,6 +39,7 @@ void eng_hist_push(cc *c, uint32_t start, uint32_t end, uint16_t op) {
 void eng_hist_clear(cc *c) {
   for (int k = 0; k < ENG_HIST; k++) c->hist[k].start = c->hist[k].end = UINT32_MAX;
   c->st_start = c->st_end = UINT32_MAX;
+  c->bump_start = c->bump_end = UINT32_MAX;
 }
 
 /* If the value at position p is the result of the i32 comparison just
@@ -431,6 +433,49 @@ bool eng_fuse_store_bump(cc *c, uint32_t x) {
   eng_cc_emit_word(c, v);
   eng_cc_emit(c, off);
   eng_cc_emit_word(c, step);
+  c->bump_start = st;
+  c->bump_end = c->len;
+  c->bump_op = bump;
+  return true;
+}
+
+static bool same_slot(opword x, opword y) { return x.w == y.w && x.fix == y.fix; }
+
+/* A loop whose body is one _BUMP store, closed by `d = a + b; br_if (d cond
+** c)` with d one of the addends: the two become one BUMP_LOOP, which keeps
+** the address and the counter in registers. Only when no other operand
+** names either of them (so caching them is exact). */
+bool eng_fuse_bump_loop(cc *c, uint32_t target, opword d, opword a, opword b, bool bimm, opword cv, bool cimm,
+                        uint32_t cond) {
+  uint32_t st = c->bump_start;
+  if (st != target || c->bump_end != c->len || c->label_at > st || cond >= 10) return false;
+  opword p = {c->code[st + HW], word_fix(c, st + HW)};
+  opword v = {c->code[st + HW + 1], word_fix(c, st + HW + 1)};
+  uint32_t off = c->code[st + HW + 2];
+  opword s = {c->code[st + HW + 3], word_fix(c, st + HW + 3)};
+  opword step;
+  bool stepimm;
+  if (same_slot(a, d)) { step = b; stepimm = bimm; }
+  else if (!bimm && same_slot(b, d)) { step = a; stepimm = false; }
+  else return false;
+  if (same_slot(p, d) || same_slot(v, p) || same_slot(v, d) || same_slot(s, p) || same_slot(s, d) ||
+      (!stepimm && (same_slot(step, p) || same_slot(step, d))) ||
+      (!cimm && (same_slot(cv, p) || same_slot(cv, d))))
+    return false;
+  uint32_t kind = (uint32_t)c->bump_op - ENG_OP_I32_STORE_BUMP;
+  rewind_to(c, st);
+  eng_cc_emit_op(c, ENG_OP_BUMP_LOOP);
+  eng_cc_emit_word(c, p);
+  eng_cc_emit_word(c, v);
+  eng_cc_emit(c, off);
+  eng_cc_emit_word(c, s);
+  eng_cc_emit(c, kind);
+  eng_cc_emit_word(c, d);
+  if (stepimm) eng_cc_emit(c, step.w);
+  else eng_cc_emit_word(c, step);
+  if (cimm) eng_cc_emit(c, cv.w);
+  else eng_cc_emit_word(c, cv);
+  eng_cc_emit(c, cond * 4 + (stepimm ? 2u : 0u) + (cimm ? 1u : 0u));
   return true;
 }
 /* }===================================================================== */

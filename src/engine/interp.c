@@ -119,6 +119,22 @@ static inline void frame_init(shoal_raw_t *fp, const eng_code *cd) {
   }
 }
 
+/* Whether i32 condition cond (an index in ENG_BRC_CONDS) holds for d, c. */
+enum {
+#define X(name, ...) BRC_IDX_##name,
+  ENG_BRC_CONDS(X)
+#undef X
+};
+static inline bool brc_holds(uint32_t cond, uint32_t d, uint32_t c) {
+  switch (cond) {
+#define X(name, op, ct) case BRC_IDX_##name: return RD_##ct(d) op RD_##ct(c);
+  ENG_BRC_CONDS(X)
+#undef X
+  default:
+    return false;
+  }
+}
+
 /* Refills the back-edge budget; notices interrupts and fuel. */
 static shoal_err_t budget_refill(shoal_store_t *s, int64_t *budget) {
   *budget = 0;
@@ -208,6 +224,7 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
 #define X(name, mt) H(BRT_##name) H(BRT_##name##_AI) H(BRT_##name##_AA) H(BRT_##name##_SX) H(BRT_##name##_SXI)
     ENG_BRT_LOADS(X)
 #undef X
+    H(BUMP_LOOP)
 #define LOAD(...)
 #define STORE(name, ...) H(name##_BUMP)
 #include "memops.def"
@@ -650,6 +667,45 @@ L_DATA_DROP:
   ENG_BRT_LOADS(X)
 #undef X
 #undef BRT_FORM
+  /* The whole loop in C: the counter and the address stay in registers
+  ** (the compiler proved no other operand is either of them). */
+L_BUMP_LOOP: {
+  uint32_t a = (uint32_t)SLOT(1), d = (uint32_t)SLOT(6), var = OPW(9);
+  uint32_t step = (var & 2) ? OPW(7) : (uint32_t)SLOT(7);
+  uint32_t cv = (var & 1) ? OPW(8) : (uint32_t)SLOT(8);
+  uint32_t sv = (uint32_t)SLOT(4), off = OPW(3), cond = var >> 2;
+  uint64_t v = SLOT(2);
+  switch (OPW(5)) {
+#define LOAD(...)
+#define STORE(name, code, vt, mt, lg)                                   \
+  case ENG_OP_##name##_BUMP - ENG_OP_I32_STORE_BUMP:                    \
+    for (;;) {                                                          \
+      uint64_t ea = (uint64_t)a + off;                                  \
+      MEM_CHECK(ea, sizeof(mt));                                        \
+      mt mv = (mt)v;                                                    \
+      memcpy(mb + ea, &mv, sizeof mv);                                  \
+      a += sv;                                                          \
+      d += step;                                                        \
+      if (!brc_holds(cond, d, cv)) break;                               \
+      if (eng_unlikely(--budget <= 0)) {                                \
+        SLOT(1) = a;                                                    \
+        SLOT(6) = d;                                                    \
+        int64_t nb_;                                                    \
+        err = budget_refill(s, &nb_);                                   \
+        budget = nb_;                                                   \
+        if (err) goto trap;                                             \
+      }                                                                 \
+    }                                                                   \
+    break;
+#include "memops.def"
+#undef LOAD
+#undef STORE
+  }
+  SLOT(1) = a;
+  SLOT(6) = d;
+  pc += ENG_HANDLER_WORDS + 9;
+  NEXT();
+}
 #define LOAD(...)
 #define STORE(name, code, vt, mt, lg)                                   \
   L_##name##_BUMP: {                                                    \
