@@ -668,6 +668,7 @@ HOSTFN(outbody_finish) {
     pthread_cond_broadcast(&x->cond);
     pthread_mutex_unlock(&x->lock);
     host_pipe_close(o->body->pipe);
+    if (x->wake) x->wake(x);
     if (!ok) return OOM;
   }
   r->kind = SHOAL_CT_RESULT;
@@ -684,6 +685,7 @@ static shoal_err_t send_head(shoal_ccall_t *c, host_rq_t *rq, host_obj_t *resp) 
   x->responded = true;
   pthread_cond_broadcast(&x->cond);
   pthread_mutex_unlock(&x->lock);
+  if (x->wake) x->wake(x);
   if (!ok) return OOM;
   if (resp->body_rep) {
     host_buf_t *b = rq->objs[resp->body_rep - 1].body;
@@ -699,6 +701,7 @@ static shoal_err_t send_head(shoal_ccall_t *c, host_rq_t *rq, host_obj_t *resp) 
         pthread_cond_broadcast(&x->cond);
         pthread_mutex_unlock(&x->lock);
         host_pipe_close(&x->out);
+        if (x->wake) x->wake(x);
         if (!ok) return OOM;
       }
     }

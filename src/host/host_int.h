@@ -38,6 +38,9 @@ typedef struct host_pipe {
   bool gone;                    /* the consumer is gone: writes fail */
   bool unbounded;               /* writes grow the buffer instead of waiting */
   int efd;                      /* eventfd, signalled on every change */
+  void (*notify)(void *ud);     /* also called on every change, unlocked */
+  void *notify_ud;
+  bool notify_due;
 } host_pipe_t;
 
 bool host_pipe_init(host_pipe_t *p, size_t cap);
@@ -50,6 +53,8 @@ int64_t host_pipe_space(host_pipe_t *p);
 /* Bytes read, 0 (nothing yet; only without block) or SHOAL_WASI_CLOSED at the end. */
 int64_t host_pipe_read(host_pipe_t *p, uint8_t *d, size_t n, bool block);
 bool host_pipe_ready(host_pipe_t *p, bool for_write);
+/* As ready, without side effects. */
+bool host_pipe_peek(host_pipe_t *p, bool for_write);
 /* Unbounded while the consumer cannot read yet (the response body before
 ** libmicrohttpd may send it: after the whole request is in). */
 void host_pipe_bound(host_pipe_t *p, bool bounded);
@@ -67,6 +72,9 @@ typedef struct host_exchange {
   bool finished;                 /* the response body was finished (trailers set) */
   bool done;                    /* the guest finished: outcome and final set */
   struct MHD_Response *mhd;     /* the streamed response (for its footers) */
+  struct MHD_Connection *con;   /* NULL once the connection is closed */
+  bool suspended;               /* con is suspended until the guest makes progress */
+  void (*wake)(struct host_exchange *x); /* resumes con; call without holding lock */
   int status;
   shoal_http_field_t *headers, *trailers;
   size_t nheaders, ntrailers;

@@ -35,11 +35,27 @@ void host_pipe_destroy(host_pipe_t *p) {
   p->buf = NULL;
 }
 
-/* Something changed: wake blocked threads and pollers. */
+/* Something changed: wake blocked threads and pollers (the notify hook
+** runs after the lock is released, see unlock). */
 static void changed(host_pipe_t *p) {
   uint64_t one = 1;
   pthread_cond_broadcast(&p->cond);
   if (write(p->efd, &one, sizeof one) < 0 && errno != EAGAIN) { /* cannot happen: the counter never nears 2^64 */ }
+  p->notify_due = true;
+}
+
+static void unlock(host_pipe_t *p) {
+  bool due = p->notify_due && p->notify;
+  p->notify_due = false;
+  pthread_mutex_unlock(&p->lock);
+  if (due) p->notify(p->notify_ud);
+}
+
+bool host_pipe_peek(host_pipe_t *p, bool for_write) {
+  pthread_mutex_lock(&p->lock);
+  bool r = p->gone || (for_write ? p->unbounded || p->len < p->cap : p->len > 0 || p->eof);
+  pthread_mutex_unlock(&p->lock);
+  return r;
 }
 
 /* Room for n more bytes in an unbounded pipe: a bigger, linear buffer. */
@@ -90,14 +106,14 @@ bool host_pipe_write_all(host_pipe_t *p, const uint8_t *d, size_t n) {
     changed(p);
   }
   bool ok = !p->gone;
-  pthread_mutex_unlock(&p->lock);
+  unlock(p);
   return ok;
 }
 
 int64_t host_pipe_space(host_pipe_t *p) {
   pthread_mutex_lock(&p->lock);
   int64_t r = p->gone ? SHOAL_WASI_CLOSED : p->unbounded ? 1 << 20 : (int64_t)(p->cap - p->len);
-  pthread_mutex_unlock(&p->lock);
+  unlock(p);
   return r;
 }
 
@@ -106,7 +122,7 @@ int64_t host_pipe_write(host_pipe_t *p, const uint8_t *d, size_t n) {
   int64_t r = SHOAL_WASI_CLOSED;
   if (!p->gone) {
     if (p->unbounded && !grow(p, n)) {
-      pthread_mutex_unlock(&p->lock);
+      unlock(p);
       return SHOAL_WASI_FAILED;
     }
     size_t k = p->cap - p->len < n ? p->cap - p->len : n;
@@ -114,7 +130,7 @@ int64_t host_pipe_write(host_pipe_t *p, const uint8_t *d, size_t n) {
     changed(p);
     r = (int64_t)k;
   }
-  pthread_mutex_unlock(&p->lock);
+  unlock(p);
   return r;
 }
 
@@ -123,7 +139,7 @@ int64_t host_pipe_read(host_pipe_t *p, uint8_t *d, size_t n, bool block) {
   while (block && !p->len && !p->eof && !p->gone) pthread_cond_wait(&p->cond, &p->lock);
   int64_t r = p->len ? (int64_t)take(p, d, n) : p->eof || p->gone ? SHOAL_WASI_CLOSED : 0;
   if (r > 0) changed(p);
-  pthread_mutex_unlock(&p->lock);
+  unlock(p);
   return r;
 }
 
@@ -134,7 +150,7 @@ bool host_pipe_ready(host_pipe_t *p, bool for_write) {
     uint64_t v;
     if (read(p->efd, &v, sizeof v) < 0 && errno != EAGAIN) { /* nothing to clear */ }
   }
-  pthread_mutex_unlock(&p->lock);
+  unlock(p);
   return r;
 }
 
@@ -142,19 +158,19 @@ void host_pipe_bound(host_pipe_t *p, bool bounded) {
   pthread_mutex_lock(&p->lock);
   p->unbounded = !bounded;
   changed(p);
-  pthread_mutex_unlock(&p->lock);
+  unlock(p);
 }
 
 void host_pipe_close(host_pipe_t *p) {
   pthread_mutex_lock(&p->lock);
   p->eof = true;
   changed(p);
-  pthread_mutex_unlock(&p->lock);
+  unlock(p);
 }
 
 void host_pipe_abandon(host_pipe_t *p) {
   pthread_mutex_lock(&p->lock);
   p->gone = true;
   changed(p);
-  pthread_mutex_unlock(&p->lock);
+  unlock(p);
 }

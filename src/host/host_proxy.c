@@ -256,6 +256,7 @@ done:
     snprintf(x->message, sizeof x->message, "%s", outcome == SHOAL_PROXY_OK ? "" : diag->message);
     pthread_cond_broadcast(&x->cond);
     pthread_mutex_unlock(&x->lock);
+    if (x->wake) x->wake(x);
   }
   return outcome;
 }

@@ -1,10 +1,11 @@
 /*
-** The HTTP/1.1 server of `shoal serve` on libmicrohttpd: a thread per
-** connection; once a request's headers are in, its guest runs in a fresh
-** instance on a thread of its own, on a proxy worker (an instance slot) from
-** a fixed pool of --workers, with the bodies streamed between the two
-** threads; --max-instances caps the requests admitted; a watchdog enforces
-** timeouts; SIGTERM drains and stops.
+** The HTTP/1.1 server of `shoal serve` on libmicrohttpd: a few polling
+** threads serve every connection; once a request's headers are in, its
+** guest runs in a fresh instance on a thread of its own, on a proxy worker
+** (an instance slot) from a fixed pool of --workers, with the bodies
+** streamed through pipes; a connection waiting for its guest is suspended
+** and resumed by the guest's progress. --max-instances caps the requests
+** admitted; a watchdog enforces timeouts; SIGTERM drains and stops.
 */
 #include "host_int.h"
 #include <arpa/inet.h>
@@ -57,6 +58,31 @@ static void worker_put(server_t *s, shoal_proxy_worker_t *w) {
 ** Exchanges: one per admitted request, shared by the connection, the
 ** guest thread and (when streamed) the MHD response; the last frees it.
 ** =================================================================== */
+/* The guest made progress: resume its connection if it waits for that. */
+static void wake(host_exchange_t *x) {
+  pthread_mutex_lock(&x->lock);
+  if (x->suspended && x->con) {
+    x->suspended = false;
+    MHD_resume_connection(x->con);
+  }
+  pthread_mutex_unlock(&x->lock);
+}
+
+static void wake_pipe(void *ud) { wake(ud); }
+
+/* Suspends con until wake, unless ready() says there is something to do
+** after all (checked under the lock wake takes, so no wake-up is lost). */
+static bool suspend_unless(host_exchange_t *x, struct MHD_Connection *con, bool (*ready)(host_exchange_t *)) {
+  pthread_mutex_lock(&x->lock);
+  bool go = ready(x);
+  if (!go) {
+    x->suspended = true;
+    MHD_suspend_connection(con);
+  }
+  pthread_mutex_unlock(&x->lock);
+  return go;
+}
+
 static host_exchange_t *exchange_new(void) {
   host_exchange_t *x = calloc(1, sizeof *x);
   if (!x) return NULL;
@@ -73,6 +99,9 @@ static host_exchange_t *exchange_new(void) {
   host_pipe_bound(&x->out, false);
   pthread_mutex_init(&x->lock, NULL);
   pthread_cond_init(&x->cond, NULL);
+  x->wake = wake;
+  x->in.notify = x->out.notify = wake_pipe;
+  x->in.notify_ud = x->out.notify_ud = x;
   atomic_store(&x->refs, 1);
   atomic_fetch_add(&live_exchanges, 1);
   return x;
@@ -95,15 +124,20 @@ static void exchange_unref(void *p) {
 
 typedef struct conn {
   char *uri;
-  bool started, rejected;
+  bool started, rejected, complete;
   shoal_http_field_t *headers;
   size_t nheaders, hcap;
   host_exchange_t *x;
+  struct MHD_Connection *con;
 } conn_t;
 
 static void conn_free(conn_t *c) {
   if (!c) return;
   if (c->x) {  /* the client is gone or answered: the guest's body I/O ends */
+    pthread_mutex_lock(&c->x->lock);
+    c->x->con = NULL;
+    c->x->suspended = false;
+    pthread_mutex_unlock(&c->x->lock);
     host_pipe_abandon(&c->x->in);
     host_pipe_abandon(&c->x->out);
     exchange_unref(c->x);
@@ -234,6 +268,8 @@ static void *guest_thread(void *arg) {
   shoal_http_request_t req = {j->method, j->uri, j->host, j->headers, j->nheaders, NULL, 0};
   shoal_http_response_t resp;
   shoal_diag_t diag;
+  j->w = worker_get(s);  /* may wait for a slot (this thread, not a polling one) */
+  host_metrics_inflight(1);
   shoal_proxy_outcome_t o = host_proxy_run(j->w, &req, x, &resp, &diag);
   worker_put(s, j->w);
   uint64_t ns = host_now_ns() - j->t0;
@@ -258,7 +294,7 @@ static void *guest_thread(void *arg) {
 }
 
 /* Starts the guest of c's request; false when out of memory or threads. */
-static bool start_guest(server_t *s, conn_t *c, const char *method) {
+static bool start_guest(server_t *s, conn_t *c, struct MHD_Connection *con, const char *method) {
   job_t *j = calloc(1, sizeof *j);
   host_exchange_t *x = j ? exchange_new() : NULL;
   if (!x) { free(j); return false; }
@@ -280,20 +316,15 @@ static bool start_guest(server_t *s, conn_t *c, const char *method) {
   if (ok && host && !(j->host = strdup(host))) ok = false;
   pthread_attr_t attr;
   pthread_t t;
+  x->con = con;
   if (ok) {
-    j->w = worker_get(s);  /* may wait for a slot */
-    host_metrics_inflight(1);
     atomic_fetch_add(&x->refs, 1);  /* the job's */
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, GUEST_STACK);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     ok = pthread_create(&t, &attr, guest_thread, j) == 0;
     pthread_attr_destroy(&attr);
-    if (!ok) {
-      host_metrics_inflight(-1);
-      worker_put(s, j->w);
-      atomic_fetch_sub(&x->refs, 1);
-    }
+    if (!ok) atomic_fetch_sub(&x->refs, 1);
   }
   if (!ok) {
     exchange_unref(x);
@@ -306,13 +337,27 @@ static bool start_guest(server_t *s, conn_t *c, const char *method) {
 
 /* The streamed response body: blocks on the guest; at the end, its
 ** trailers, or an error if the guest failed after it had answered. */
+static bool out_ready(host_exchange_t *x) { return host_pipe_peek(&x->out, false); }
+static bool out_over(host_exchange_t *x) { return x->finished || x->done || !x->con; }
+
 static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max) {
   (void)pos;
   host_exchange_t *x = cls;
-  int64_t k = host_pipe_read(&x->out, (uint8_t *)buf, max, true);
-  if (k > 0) return (ssize_t)k;
+  for (;;) {
+    int64_t k = host_pipe_read(&x->out, (uint8_t *)buf, max, false);
+    if (k > 0) return (ssize_t)k;
+    if (k < 0) break;
+    /* nothing yet: sleep until the guest writes (wake resumes us) */
+    if (!suspend_unless(x, x->con, out_ready)) return 0;
+  }
+  /* the end of the body: wait for the guest's verdict if it is not in yet */
   pthread_mutex_lock(&x->lock);
-  while (!x->finished && !x->done) pthread_cond_wait(&x->cond, &x->lock);
+  if (!out_over(x)) {
+    x->suspended = true;
+    MHD_suspend_connection(x->con);
+    pthread_mutex_unlock(&x->lock);
+    return 0;
+  }
   bool ok = x->finished || x->outcome == SHOAL_PROXY_OK;
   for (size_t i = 0; ok && i < x->ntrailers; i++)
     MHD_add_response_footer(x->mhd, x->trailers[i].name, x->trailers[i].value);
@@ -324,7 +369,6 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max) {
 ** done, streamed otherwise. */
 static enum MHD_Result answer(struct MHD_Connection *con, host_exchange_t *x) {
   pthread_mutex_lock(&x->lock);
-  while (!x->responded && !x->done) pthread_cond_wait(&x->cond, &x->lock);
   if (!x->responded) {  /* an error page */
     shoal_http_response_t r = x->final;
     memset(&x->final, 0, sizeof x->final);
@@ -377,6 +421,9 @@ static enum MHD_Result answer(struct MHD_Connection *con, host_exchange_t *x) {
   return ok;
 }
 
+static bool in_ready(host_exchange_t *x) { return host_pipe_peek(&x->in, true); }
+static bool has_answer(host_exchange_t *x) { return x->responded || x->done; }
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls) {
   (void)url; (void)version;
@@ -384,6 +431,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
   conn_t *c = *con_cls;
   if (!c) return MHD_NO;  /* on_uri ran out of memory */
   if (!c->started) {  /* first call: the headers are complete; the guest starts now */
+    c->con = con;
     c->started = true;
     MHD_get_connection_values(con, MHD_HEADER_KIND, on_header, c);
     unsigned max = s->max;
@@ -394,20 +442,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
       host_log_line(s->log, "%s %s 503 0 0.000ms rejected (--max-instances %u)", method, c->uri, max);
       return MHD_YES;
     }
-    if (!start_guest(s, c, method)) {
+    if (!start_guest(s, c, con, method)) {
       atomic_fetch_sub(&s->in_flight, 1);
       return MHD_NO;
     }
     return MHD_YES;
   }
   if (*upload_size) {  /* a piece of the request body: to the guest (dropped once it is done) */
-    if (c->x) host_pipe_write_all(&c->x->in, (const uint8_t *)upload, *upload_size);
-    *upload_size = 0;
+    if (!c->x) {
+      *upload_size = 0;
+      return MHD_YES;
+    }
+    int64_t k = host_pipe_write(&c->x->in, (const uint8_t *)upload, *upload_size);
+    *upload_size = k < 0 ? 0 : *upload_size - (size_t)k;
+    /* the pipe is full: MHD keeps the rest until the guest reads and wakes us */
+    if (*upload_size) suspend_unless(c->x, con, in_ready);
     return MHD_YES;
   }
   if (c->rejected) return send_text(con, 503, "503 Service Unavailable\n");
-  host_pipe_close(&c->x->in);
-  host_pipe_bound(&c->x->out, true);
+  if (!c->complete) {
+    c->complete = true;
+    host_pipe_close(&c->x->in);
+    host_pipe_bound(&c->x->out, true);
+  }
+  if (!suspend_unless(c->x, con, has_answer)) return MHD_YES;  /* called again once the guest answers */
   return answer(con, c->x);
 }
 
@@ -521,12 +579,12 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
   pthread_t wd;
   bool wd_started = false;
   if (!e) {
-    /* a thread per connection: a guest blocking (in a pollable, say) holds
-    ** up only its own connection */
-    d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC, 0, NULL, NULL,
+    /* polling threads never wait for a guest: such connections are suspended */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC, 0, NULL, NULL,
                          on_request, &s,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                         MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024),
+                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(ncpu > 1 ? ncpu : 1),
                          MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
