@@ -58,3 +58,13 @@ TEST(add_then_back_edge_spends_fuel) {
   ASSERT_EQ_INT(r, 0);
   ASSERT_ERR(call1("addi_spin", 1, 100000, &r, &d), SHOAL_ERR_TRAP_FUEL);
 }
+
+TEST(bump_loop_spends_fuel) {
+  shoal_diag_t d;
+  int32_t r = 0;
+  /* p = 7: j runs 3, 5, 7 */
+  ASSERT_OK_DIAG(call1("bump_spin", 7, 0, &r, &d), &d);
+  ASSERT_EQ_INT(r, 7);
+  /* p = 0: j is odd, never 0 */
+  ASSERT_ERR(call1("bump_spin", 0, 100000, &r, &d), SHOAL_ERR_TRAP_FUEL);
+}

@@ -120,6 +120,42 @@
     local.get 0 local.get 1 i32.store
     local.get 0 local.get 0 i32.add local.set 0
     local.get 0)
+  ;; a loop of one bumping store and its counter's test (BUMP_LOOP): the
+  ;; sieve's marking loop, `for (j = a; j <= n; j += i) p[j] = 1` with p
+  ;; stepped by i alongside; returns the final p, then j from "last_j"
+  (global $j (mut i32) (i32.const 0))
+  (func (export "mark") (param $p i32) (param $j i32) (param $i i32) (param $n i32) (result i32)
+    loop $l
+      local.get $p i32.const 1 i32.store8
+      local.get $p local.get $i i32.add local.set $p
+      local.get $i local.get $j i32.add local.tee $j
+      local.get $n i32.le_u
+      br_if $l
+    end
+    local.get $j global.set $j
+    local.get $p)
+  (func (export "last_j") (result i32) global.get $j)
+  ;; an immediate step, a signed test against an immediate, a 32-bit store
+  (func (export "mark_down") (param $p i32) (param $j i32) (param $v i32) (result i32)
+    loop $l
+      local.get $p local.get $v i32.store
+      local.get $p i32.const 4 i32.add local.set $p
+      local.get $j i32.const -3 i32.add local.tee $j
+      i32.const -5 i32.gt_s
+      br_if $l
+    end
+    local.get $j)
+  ;; the stored value is the counter: not fused, still right
+  (func (export "mark_counter") (param $p i32) (param $j i32) (result i32)
+    loop $l
+      local.get $p local.get $j i32.store
+      local.get $p i32.const 4 i32.add local.set $p
+      local.get $j i32.const 1 i32.add local.tee $j
+      i32.const 3 i32.lt_u
+      br_if $l
+    end
+    local.get $p)
+
 )
 (assert_return (invoke "add3" (i32.const 1) (i32.const 2) (i32.const 3)) (i32.const 6))
 (assert_return (invoke "add3" (i32.const 0x7fffffff) (i32.const 1) (i32.const 0x7fffffff)) (i32.const -1))
@@ -178,3 +214,27 @@
 (assert_return (invoke "peek" (i32.const 4008)) (i32.const 4008))
 (assert_return (invoke "store_double" (i32.const 5000) (i32.const 9)) (i32.const 10000))
 (assert_return (invoke "peek" (i32.const 5000)) (i32.const 9))
+;; a do-while: marks 6010, 6013, ..., 6031 while j runs 5, 8, ..., 23,
+;; then 26 > 24 ends it
+(assert_return (invoke "mark" (i32.const 6010) (i32.const 2) (i32.const 3) (i32.const 24)) (i32.const 6034))
+(assert_return (invoke "last_j") (i32.const 26))
+(assert_return (invoke "peek8" (i32.const 6010)) (i32.const 1))
+(assert_return (invoke "peek8" (i32.const 6011)) (i32.const 0))
+(assert_return (invoke "peek8" (i32.const 6031)) (i32.const 1))
+(assert_return (invoke "peek8" (i32.const 6034)) (i32.const 0))
+;; the test is unsigned: j = 0x7ffffffc, 0x80000000, 0x80000004 are all
+;; <= 0x80000004 (a signed test would stop after one store)
+(assert_return (invoke "mark" (i32.const 6100) (i32.const 0x7ffffff8) (i32.const 4) (i32.const 0x80000004)) (i32.const 6116))
+(assert_return (invoke "last_j") (i32.const -2147483640))
+(assert_return (invoke "peek8" (i32.const 6112)) (i32.const 1))
+(assert_return (invoke "peek8" (i32.const 6116)) (i32.const 0))
+;; stores 7 at 6200, 6204, 6208 while j runs 1, -2, then -5 ends it
+(assert_return (invoke "mark_down" (i32.const 6200) (i32.const 4) (i32.const 7)) (i32.const -5))
+(assert_return (invoke "peek" (i32.const 6200)) (i32.const 7))
+(assert_return (invoke "peek" (i32.const 6208)) (i32.const 7))
+(assert_return (invoke "peek" (i32.const 6212)) (i32.const 0))
+(assert_return (invoke "mark_counter" (i32.const 6300) (i32.const 0)) (i32.const 6312))
+(assert_return (invoke "peek" (i32.const 6308)) (i32.const 2))
+;; the store faults half way: the bytes before it are written
+(assert_trap (invoke "mark" (i32.const 65530) (i32.const 0) (i32.const 2) (i32.const 100)) "out of bounds memory access")
+(assert_return (invoke "peek8" (i32.const 65534)) (i32.const 1))

@@ -47,4 +47,16 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $l))
     (unreachable))
+;; a BUMP_LOOP that does not end (the test j != 0 with j stepping by 2
+  ;; from 1) also spends fuel: it stores through p, wrapped to stay in page 0
+  (memory 1)
+  (func (export "bump_spin") (param $p i32) (result i32)
+    (local $j i32) (local $s i32)
+    (local.set $j (i32.const 1))
+    (local.set $s (i32.const 0))
+    (loop $l
+      (i32.store8 (local.get $s) (local.get $p))
+      (local.set $s (i32.add (local.get $s) (i32.const 0)))
+      (br_if $l (i32.ne (local.tee $j (i32.add (local.get $j) (i32.const 2))) (local.get $p))))
+    (local.get $j))
 )
