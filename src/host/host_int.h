@@ -70,7 +70,7 @@ typedef struct host_exchange {
   host_pipe_t in, out;          /* request body in, response body out */
   bool responded;               /* status and headers below are set */
   bool finished;                 /* the response body was finished (trailers set) */
-  bool done;                    /* the guest finished: outcome and final set */
+  bool done;                    /* the guest finished and freed its slot: outcome and final set */
   struct MHD_Response *mhd;     /* the streamed response (for its footers) */
   struct MHD_Connection *con;   /* NULL once the connection is closed */
   bool suspended;               /* con is suspended until the guest makes progress */

@@ -246,17 +246,14 @@ done:
   if (x) {  /* tell the connection: the body is complete (or cut short), the outcome */
     host_pipe_close(&x->out);
     host_pipe_abandon(&x->in);
-    pthread_mutex_lock(&x->lock);
-    x->done = true;
+    pthread_mutex_lock(&x->lock);  /* x->done is set by the caller, once the slot is free */
     x->outcome = outcome;
     if (!x->responded) {
       x->final = *resp;
       memset(resp, 0, sizeof *resp);
     }
     snprintf(x->message, sizeof x->message, "%s", outcome == SHOAL_PROXY_OK ? "" : diag->message);
-    pthread_cond_broadcast(&x->cond);
     pthread_mutex_unlock(&x->lock);
-    if (x->wake) x->wake(x);
   }
   return outcome;
 }

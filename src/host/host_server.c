@@ -275,6 +275,12 @@ static void *guest_thread(void *arg) {
   uint64_t ns = host_now_ns() - j->t0;
   host_metrics_inflight(-1);
   atomic_fetch_sub(&s->in_flight, 1);
+  /* only now, with the slot free, may the connection answer from the outcome */
+  pthread_mutex_lock(&x->lock);
+  x->done = true;
+  pthread_cond_broadcast(&x->cond);
+  pthread_mutex_unlock(&x->lock);
+  wake(x);
   pthread_mutex_lock(&x->lock);
   int status = x->responded ? x->status : o == SHOAL_PROXY_TIMEOUT ? 504 : 500;
   pthread_mutex_unlock(&x->lock);

@@ -287,7 +287,7 @@ def case_limits(args):
         check(st == 503, "a second instance beyond --max-instances 1 gets 503 (got %d)" % st)
         t.join()
         check(res["loop"][0] == 504, "the first request ends at its timeout (504)")
-        check(request(srv.port, "GET", "/")[0] == 200, "then a request is served again")
+        check(request(srv.port, "GET", "/")[0] == 200, "then a request is served again (its slot is free)")
     finally:
         srv.stop()
 
