@@ -61,7 +61,7 @@ int cli_component_inspect(int argc, char **argv) {
 ** `$1`, `$2`, ... in order, and an argument `$N` passes that handle back.
 ** =================================================================== */
 typedef struct handle_names {
-  struct { uint32_t rep; const shoal_ctype_t *t; } *v;  /* v[N-1]: $N */
+  struct { uint32_t rep; const shoal_ctype_t *t; bool gone; } *v;  /* v[N-1]: $N; gone: dropped or moved */
   uint32_t n, cap;
 } handle_names_t;
 
@@ -79,6 +79,7 @@ static bool name_handles(handle_names_t *hn, const shoal_ctype_t *t, shoal_cval_
     }
     hn->v[hn->n].rep = v->of.handle;
     hn->v[hn->n].t = t;
+    hn->v[hn->n].gone = false;
     v->of.handle = ++hn->n;
     return true;
   case SHOAL_CT_LIST:
@@ -101,7 +102,7 @@ static bool name_handles(handle_names_t *hn, const shoal_ctype_t *t, shoal_cval_
 }
 
 /* Replaces each $N in v (of type t) by the rep it names. */
-static bool resolve_handles(const handle_names_t *hn, const shoal_ctype_t *t, shoal_cval_t *v) {
+static bool resolve_handles(handle_names_t *hn, const shoal_ctype_t *t, shoal_cval_t *v) {
   if (!t) return true;
   switch (shoal_ctype_kind(t)) {
   case SHOAL_CT_OWN: case SHOAL_CT_BORROW:
@@ -109,6 +110,12 @@ static bool resolve_handles(const handle_names_t *hn, const shoal_ctype_t *t, sh
       fprintf(stderr, "shoal: call: $%u names no resource handle (%u so far)\n", v->of.handle, hn->n);
       return false;
     }
+    if (hn->v[v->of.handle - 1].gone) {
+      fprintf(stderr, "shoal: call: $%u was dropped or passed as an own handle before\n", v->of.handle);
+      return false;
+    }
+    /* an own handle moves into the callee: the command line holds it no more */
+    if (shoal_ctype_kind(t) == SHOAL_CT_OWN) hn->v[v->of.handle - 1].gone = true;
     v->of.handle = hn->v[v->of.handle - 1].rep;
     return true;
   case SHOAL_CT_LIST:
@@ -213,6 +220,11 @@ static int call_one(shoal_store_t *s, shoal_cinstance_t *inst, handle_names_t *h
       return CLI_EXIT_USAGE;
     }
     shoal_cval_t v = {.kind = SHOAL_CT_OWN};
+    if (hn->v[k - 1].gone) {
+      fprintf(stderr, "shoal: call: $%u was dropped or passed as an own handle before\n", k);
+      return CLI_EXIT_USAGE;
+    }
+    hn->v[k - 1].gone = true;
     v.of.handle = hn->v[k - 1].rep;
     shoal_err_t e = shoal_cinstance_drop(s, inst, hn->v[k - 1].t, &v, &d);
     if (e != SHOAL_ERR_OK) {
