@@ -258,6 +258,23 @@ static const cmp_extern_t *find_export(shoal_clink_t *l, const cmp_extern_t *imp
   return best;
 }
 
+/* An exported instance of the same interface at another version. */
+static const cmp_extern_t *other_version(shoal_clink_t *l, const cmp_extern_t *imp) {
+  uint32_t ib, eb;
+  semver_t iv, ev;
+  if (!split_name(imp->name, imp->name_len, &ib, &iv) || !iv.has) return NULL;
+  for (size_t p = 0; p < l->nproviders; p++) {
+    const cmp_scope_t *r = l->providers[p]->comp->root;
+    for (uint32_t i = 0; i < r->nexports; i++) {
+      const cmp_extern_t *x = &r->exports[i];
+      if (x->sort == CMP_SORT_INSTANCE && split_name(x->name, x->name_len, &eb, &ev) && eb == ib &&
+          memcmp(x->name, imp->name, ib) == 0)
+        return x;
+    }
+  }
+  return NULL;
+}
+
 static const cmp_extern_t *find_in(const cmp_type_t *it, const char *name, uint32_t len) {
   for (uint32_t i = 0; i < it->nexports; i++)
     if (it->exports[i].name_len == len && memcmp(it->exports[i].name, name, len) == 0) return &it->exports[i];
@@ -372,7 +389,13 @@ shoal_err_t shoal_clink_imports(shoal_clink_t *l, const shoal_component_t *consu
     if (imp->sort != CMP_SORT_INSTANCE && imp->sort != CMP_SORT_FUNC) continue;
     shoal_cinstance_t *prov = NULL;
     const cmp_extern_t *x = find_export(l, imp, &prov);
-    if (!x) continue;  /* left for the host */
+    if (!x) {
+      const cmp_extern_t *other = imp->sort == CMP_SORT_INSTANCE ? other_version(l, imp) : NULL;
+      if (other)
+        e = cmp_fail(diag, SHOAL_ERR_LINK, -1, "import `%.*s`: a linked component exports `%.*s`, not a semver-compatible version",
+                     (int)imp->name_len, imp->name, (int)other->name_len, other->name);
+      continue;  /* left for the host */
+    }
     if (imp->sort == CMP_SORT_INSTANCE) e = link_instance(l, prov, imp, x, diag);
     else {
       cmp_subst_t m = {0};
