@@ -459,7 +459,7 @@ static int64_t pipe_in_read(void *self, uint8_t *buf, size_t len, int *err) {
 static bool pipe_in_ready(void *self) { return host_pipe_ready(self, false); }
 static void pipe_wait(void *self, int *fd, short *events, uint64_t *deadline_ns) {
   (void)deadline_ns;
-  *fd = ((host_pipe_t *)self)->efd;
+  *fd = host_pipe_fd(self);
   *events = POLLIN;
 }
 static const shoal_wasi_ops_t pipe_in_ops = {.read = pipe_in_read, .ready = pipe_in_ready, .wait = pipe_wait,

@@ -37,7 +37,7 @@ typedef struct host_pipe {
   bool eof;                     /* the producer is done */
   bool gone;                    /* the consumer is gone: writes fail */
   bool unbounded;               /* writes grow the buffer instead of waiting */
-  int efd;                      /* eventfd, signalled on every change */
+  int efd;                      /* eventfd signalled on every change (-1: none yet) */
   void (*notify)(void *ud);     /* also called on every change, unlocked */
   void *notify_ud;
   bool notify_due;
@@ -53,6 +53,9 @@ int64_t host_pipe_space(host_pipe_t *p);
 /* Bytes read, 0 (nothing yet; only without block) or SHOAL_WASI_CLOSED at the end. */
 int64_t host_pipe_read(host_pipe_t *p, uint8_t *d, size_t n, bool block);
 bool host_pipe_ready(host_pipe_t *p, bool for_write);
+/* The eventfd to poll(2) for changes (made on first use; -1: none, then
+** the WASI host re-checks every millisecond). */
+int host_pipe_fd(host_pipe_t *p);
 /* As ready, without side effects. */
 bool host_pipe_peek(host_pipe_t *p, bool for_write);
 /* Unbounded while the consumer cannot read yet (the response body before

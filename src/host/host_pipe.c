@@ -13,13 +13,8 @@
 bool host_pipe_init(host_pipe_t *p, size_t cap) {
   memset(p, 0, sizeof *p);
   p->buf = malloc(cap);
-  p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (!p->buf || p->efd < 0) {
-    free(p->buf);
-    if (p->efd >= 0) close(p->efd);
-    p->buf = NULL;
-    return false;
-  }
+  p->efd = -1;  /* made when a waiter first needs it: most requests never wait */
+  if (!p->buf) return false;
   p->cap = cap;
   pthread_mutex_init(&p->lock, NULL);
   pthread_cond_init(&p->cond, NULL);
@@ -29,7 +24,7 @@ bool host_pipe_init(host_pipe_t *p, size_t cap) {
 void host_pipe_destroy(host_pipe_t *p) {
   if (!p->buf) return;
   free(p->buf);
-  close(p->efd);
+  if (p->efd >= 0) close(p->efd);
   pthread_mutex_destroy(&p->lock);
   pthread_cond_destroy(&p->cond);
   p->buf = NULL;
@@ -40,7 +35,7 @@ void host_pipe_destroy(host_pipe_t *p) {
 static void changed(host_pipe_t *p) {
   uint64_t one = 1;
   pthread_cond_broadcast(&p->cond);
-  if (write(p->efd, &one, sizeof one) < 0 && errno != EAGAIN) { /* cannot happen: the counter never nears 2^64 */ }
+  if (p->efd >= 0 && write(p->efd, &one, sizeof one) < 0 && errno != EAGAIN) { /* cannot happen: the counter never nears 2^64 */ }
   p->notify_due = true;
 }
 
@@ -49,6 +44,14 @@ static void unlock(host_pipe_t *p) {
   p->notify_due = false;
   pthread_mutex_unlock(&p->lock);
   if (due) p->notify(p->notify_ud);
+}
+
+int host_pipe_fd(host_pipe_t *p) {
+  pthread_mutex_lock(&p->lock);
+  if (p->efd < 0) p->efd = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);  /* 1: re-check at once */
+  int fd = p->efd;
+  pthread_mutex_unlock(&p->lock);
+  return fd;
 }
 
 bool host_pipe_peek(host_pipe_t *p, bool for_write) {
@@ -146,7 +149,7 @@ int64_t host_pipe_read(host_pipe_t *p, uint8_t *d, size_t n, bool block) {
 bool host_pipe_ready(host_pipe_t *p, bool for_write) {
   pthread_mutex_lock(&p->lock);
   bool r = p->gone || (for_write ? p->unbounded || p->len < p->cap : p->len > 0 || p->eof);
-  if (!r) {  /* not ready: clear the eventfd so a poll sleeps until the next change */
+  if (!r && p->efd >= 0) {  /* not ready: clear the eventfd so a poll sleeps until the next change */
     uint64_t v;
     if (read(p->efd, &v, sizeof v) < 0 && errno != EAGAIN) { /* nothing to clear */ }
   }

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -559,6 +560,12 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
     return fail(diag, SHOAL_ERR_ARG, "bad address %s (want HOST:PORT, IPv4)", s.cfg.addr);
   if (s.cfg.admin_addr && !parse_addr(s.cfg.admin_addr, &admin_sa))
     return fail(diag, SHOAL_ERR_ARG, "bad admin address %s (want HOST:PORT, IPv4)", s.cfg.admin_addr);
+  /* a socket (and maybe two eventfds) per request in flight: use every fd we may */
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
   if (s.cfg.access_log && !(s.log = host_log_open(s.cfg.access_log)))
     return fail(diag, SHOAL_ERR_IO, "cannot open the access log %s", s.cfg.access_log);
   shoal_err_t e = SHOAL_ERR_OK;
