@@ -48,7 +48,7 @@ static uint16_t swapped(uint32_t code) {
 
 typedef struct meminfo { uint16_t op; uint8_t type, log2, store; uint16_t bump; } meminfo;
 static const meminfo memtab[0x40] = {
-#define LOAD(n, code, vt, mt, lg, ...) [code] = {ENG_OP_##n, SHOAL_##vt, lg, 0},
+#define LOAD(n, code, vt, mt, lg, ...) [code] = {ENG_OP_##n, SHOAL_##vt, lg, 0, 0},
 #define STORE(n, code, vt, mt, lg) [code] = {ENG_OP_##n, SHOAL_##vt, lg, 1, ENG_OP_##n##_BUMP},
 #include "memops.def"
 #undef LOAD

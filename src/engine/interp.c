@@ -421,7 +421,11 @@ do_call:
     s->stack_top = nfp + (np > nr ? np : nr);
     if (diag) diag->code = SHOAL_ERR_OK;
     s->budget = budget;
+    /* the host may run wasm of another instance on this store, which
+    ** leaves its own function current */
+    shoal_func_t *saved_func = s->cur_func;
     err = callee->host(&caller, callee->env, nfp);
+    s->cur_func = saved_func;
     budget = s->budget;
     s->stack_top = saved_top;
     if (eng_unlikely(err != SHOAL_ERR_OK)) {

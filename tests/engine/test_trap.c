@@ -346,3 +346,52 @@ TEST(traps_across_instances) {
   shoal_module_free(cm);
   shoal_module_free(pm);
 }
+
+/* A host function that runs wasm of another instance (here the provider's
+** load8) on the same store, as linked components do. */
+static shoal_err_t host_nested_load8(shoal_caller_t *c, void *env, shoal_raw_t *io) {
+  shoal_val_t a = util_i32((int32_t)io[0]), r;
+  shoal_diag_t d;
+  shoal_err_t err = shoal_func_call(shoal_caller_store(c), env, &a, 1, &r, 1, &d);
+  if (err == SHOAL_ERR_OK) io[0] = (uint32_t)r.of.i32;
+  return err;
+}
+
+TEST(host_running_another_instance_leaves_the_caller_current) {
+  /* After the nested call, the consumer calls its own function and
+  ** returns: it must still run in its own instance (its memory has two
+  ** pages, the provider's one). */
+  shoal_module_t *pm = util_module("eng_api");
+  shoal_module_t *cm = util_module("eng_cross");
+  shoal_store_t *s = util_store(NULL);
+  static const shoal_valtype_t params[] = { SHOAL_I32, SHOAL_I64, SHOAL_F32, SHOAL_F64 };
+  static const shoal_valtype_t results[] = { SHOAL_F64, SHOAL_I64 };
+  shoal_functype_t ft = { 4, 2, params, results };
+  shoal_extern_t pimp[3];
+  pimp[0].kind = SHOAL_EXTERN_FUNC;
+  pimp[0].of.func = shoal_func_new_host(s, &ft, host_unused, NULL, NULL);
+  pimp[1].kind = SHOAL_EXTERN_GLOBAL;
+  pimp[1].of.global = shoal_global_new(s, SHOAL_I32, false, util_i32(0));
+  pimp[2].kind = SHOAL_EXTERN_GLOBAL;
+  pimp[2].of.global = shoal_global_new(s, SHOAL_I64, true, util_i64(0));
+  shoal_instance_t *prov = NULL, *cons = NULL;
+  shoal_diag_t d;
+  ASSERT_OK_DIAG(shoal_instance_new(s, pm, pimp, 3, &prov, &d), &d);
+  shoal_extern_t cimp[2];
+  ASSERT_OK_DIAG(shoal_module_resolve_imports(cm, resolve_prov, prov, cimp, &d), &d);
+  static const shoal_valtype_t i32[] = { SHOAL_I32 };
+  shoal_functype_t lt = { 1, 1, i32, i32 };
+  cimp[0].of.func = shoal_func_new_host(s, &lt, host_nested_load8, shoal_instance_func(prov, "load8"), NULL);
+  ASSERT_OK_DIAG(shoal_instance_new(s, cm, cimp, 2, &cons, &d), &d);
+  shoal_val_t a[2], r;
+  a[0] = util_i32(8); a[1] = util_i32(100000);
+  for (int round = 0; round < 3; round++) {
+    ASSERT_OK_DIAG(shoal_func_call(s, shoal_instance_func(cons, "nested_then_own"), a, 2, &r, 1, &d), &d);
+    ASSERT_EQ_INT(r.of.i32, 's');
+    ASSERT_OK_DIAG(shoal_func_call(s, shoal_instance_func(cons, "both_rev"), a, 2, &r, 1, &d), &d);
+    ASSERT_EQ_INT(r.of.i32, 's');
+  }
+  shoal_store_free(s);
+  shoal_module_free(cm);
+  shoal_module_free(pm);
+}
