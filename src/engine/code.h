@@ -117,8 +117,12 @@ typedef enum eng_op {
   ENG_OP_I64_ADD3,
   ENG_OP_I32_ANDN,
   ENG_OP_I32_ROTL_XOR_ROTL,
-  /* `d = a + imm; br loop` (an interpreter's pc step): d a imm off */
+  /* `d = a + imm; br loop` (an interpreter's pc step): d a imm off; the
+  ** add may also be a copy of the loop's first instruction, then done after
+  ** the budget check, off pointing past it. ADDI2: both, d a imm d2 a2 imm2
+  ** off, the second being the loop's first instruction. */
   ENG_OP_ADDI_BR_BACK,
+  ENG_OP_ADDI2_BR_BACK,
   /* br_table on a value just loaded (an interpreter's switch on the next
   ** opcode): the load's operands (forms as below), then n and the table.
   ** ORDER: the five forms of each load together. */

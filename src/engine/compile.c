@@ -350,11 +350,18 @@ static void emit_return(cc *c) {
 
 /* Emits an unconditional jump to label L (after moves). */
 static void emit_jump(cc *c, ctrl *L) {
-  opword w[3];
-  if (L->op == 0x03 && eng_fuse_take_addi(c, w)) {
-    eng_cc_emit_op(c, ENG_OP_ADDI_BR_BACK);
-    for (int i = 0; i < 3; i++) eng_cc_emit_word(c, w[i]);
-    eng_cc_emit(c, (uint32_t)((int32_t)L->target - (int32_t)c->len));
+  opword w[3], h[3];
+  bool tail = L->op == 0x03 && eng_fuse_take_addi(c, w);
+  /* a loop starting with an add-immediate: the back-edge does it and
+  ** jumps past it */
+  bool head = L->op == 0x03 && eng_fuse_loop_head_addi(c, L->target, h);
+  uint32_t target = L->target + (head ? HW + 3 : 0);
+  if (tail || head) {
+    eng_cc_emit_op(c, tail && head ? ENG_OP_ADDI2_BR_BACK : ENG_OP_ADDI_BR_BACK);
+    for (int i = 0; i < 3; i++) eng_cc_emit_word(c, tail ? w[i] : h[i]);
+    if (tail && head)
+      for (int i = 0; i < 3; i++) eng_cc_emit_word(c, h[i]);
+    eng_cc_emit(c, (uint32_t)((int32_t)target - (int32_t)c->len));
   } else if (L->op == 0x03) {
     eng_cc_emit_op(c, ENG_OP_BR_BACK);
     eng_cc_emit(c, (uint32_t)((int32_t)L->target - (int32_t)c->len));

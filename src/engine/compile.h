@@ -105,6 +105,7 @@ uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[4]);
 uint32_t eng_fuse_take_addr_past(cc *c, uint32_t p, uint32_t v, opword ops[4]);
 uint16_t eng_fuse_take_load(cc *c, uint32_t p, opword w[8], uint32_t *nw);
 bool eng_fuse_take_addi(cc *c, opword w[3]);
+bool eng_fuse_loop_head_addi(cc *c, uint32_t target, opword w[3]);
 void eng_hist_push(cc *c, uint32_t start, uint32_t end, uint16_t op);
 void eng_hist_clear(cc *c);
 bool eng_fuse_store_bump(cc *c, uint32_t x);

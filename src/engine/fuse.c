@@ -393,6 +393,18 @@ uint16_t eng_fuse_take_load(cc *c, uint32_t p, opword w[8], uint32_t *nw) {
   return brt;
 }
 
+/* If the loop starting at target begins with `d = a + imm` (i32) that is
+** not the code being taken back, its words: a back-edge can do that add
+** and jump past it. */
+bool eng_fuse_loop_head_addi(cc *c, uint32_t target, opword w[3]) {
+  uint64_t h = (uint64_t)(uintptr_t)c->h[ENG_OP_I32_ADD_IMM];
+  if (target + HW + 3 > c->len || c->code[target] != (uint32_t)h || c->code[target + 1] != (uint32_t)(h >> 32))
+    return false;
+  for (uint32_t i = 0; i < 3; i++)
+    w[i] = (opword){c->code[target + HW + i], i < 2 ? word_fix(c, target + HW + i) : 0};
+  return true;
+}
+
 /* If the last instruction was `d = a + imm` (i32), takes it back for a loop
 ** back-edge to do: d, a and imm in w. */
 bool eng_fuse_take_addi(cc *c, opword w[3]) {

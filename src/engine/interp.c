@@ -220,7 +220,7 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
 #undef Y
     H(I32_ADD_MUL) H(I64_ADD_MUL)
     H(I32_ADD3) H(I64_ADD3) H(I32_ANDN) H(I32_ROTL_XOR_ROTL)
-    H(ADDI_BR_BACK)
+    H(ADDI_BR_BACK) H(ADDI2_BR_BACK)
 #define X(name, mt) H(BRT_##name) H(BRT_##name##_AI) H(BRT_##name##_AA) H(BRT_##name##_SX) H(BRT_##name##_SXI)
     ENG_BRT_LOADS(X)
 #undef X
@@ -838,6 +838,12 @@ L_ADDI_BR_BACK:
   SLOT(1) = (uint32_t)((uint32_t)SLOT(2) + OPW(3));
   BACK_EDGE();
   pc += 5 + (int32_t)OPW(4);
+  NEXT();
+L_ADDI2_BR_BACK:
+  SLOT(1) = (uint32_t)((uint32_t)SLOT(2) + OPW(3));
+  BACK_EDGE();
+  SLOT(4) = (uint32_t)((uint32_t)SLOT(5) + OPW(6));
+  pc += 8 + (int32_t)OPW(7);
   NEXT();
 L_I32_ROTL_XOR_ROTL:
   SLOT(1) = (uint32_t)(eng_rotl32((uint32_t)SLOT(2), OPW(3)) ^ eng_rotl32((uint32_t)SLOT(4), OPW(5)));
