@@ -156,6 +156,26 @@
     end
     local.get $p)
 
+  ;; a loop whose first instruction is an add-immediate: back-edges do it
+  ;; and jump past it (with and without an add-immediate of their own)
+  (func (export "head_add") (param $n i32) (result i32)
+    (local $i i32) (local $k i32) (local $acc i32)
+    loop $l
+      local.get $i i32.const 1 i32.add local.set $k
+      local.get $k local.get $n i32.gt_u
+      if local.get $acc return end
+      local.get $acc local.get $k i32.add local.set $acc
+      local.get $k i32.const 2 i32.and
+      if
+        local.get $i i32.const 2 i32.add local.set $i
+        br $l
+      end
+      local.get $acc i32.const 1000 i32.add local.set $acc
+      local.get $i i32.const 1 i32.add local.set $i
+      br $l
+    end
+    unreachable)
+
 )
 (assert_return (invoke "add3" (i32.const 1) (i32.const 2) (i32.const 3)) (i32.const 6))
 (assert_return (invoke "add3" (i32.const 0x7fffffff) (i32.const 1) (i32.const 0x7fffffff)) (i32.const -1))
@@ -238,3 +258,7 @@
 ;; the store faults half way: the bytes before it are written
 (assert_trap (invoke "mark" (i32.const 65530) (i32.const 0) (i32.const 2) (i32.const 100)) "out of bounds memory access")
 (assert_return (invoke "peek8" (i32.const 65534)) (i32.const 1))
+;; k = i + 1; k & 2 steps i by 2, otherwise by 1 and adds 1000: for n = 6,
+;; k = 1 (acc 1001), 2 (1003), 4 (2007), 5 (3012), 6 (3018), then 8 > 6
+(assert_return (invoke "head_add" (i32.const 6)) (i32.const 3018))
+(assert_return (invoke "head_add" (i32.const 0)) (i32.const 0))
