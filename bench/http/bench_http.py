@@ -6,7 +6,7 @@ run (many requests in flight to a handler that waits on a wasi:clocks pollable).
 Writes bench/http/RESULTS.md, bench/http/chart.svg and the bench-http section of
 bench/RESULTS.md.
 
-usage: bench_http.py BUILD_DIR   (env: WRK_SECONDS=10, DENSITY=10000, DENSITY_WORKERS=DENSITY)
+usage: bench_http.py BUILD_DIR   (env: WRK_SECONDS=10, DENSITY=10000, DENSITY_WORKERS=DENSITY, DENSITY_MS=3000)
 """
 import asyncio
 import collections
@@ -27,6 +27,7 @@ BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build-bench")
 SECS = int(os.environ.get("WRK_SECONDS", "10"))
 DENSITY = int(os.environ.get("DENSITY", "10000"))
 DENSITY_WORKERS = int(os.environ.get("DENSITY_WORKERS", str(DENSITY)))
+DENSITY_MS = int(os.environ.get("DENSITY_MS", "3000"))  # long enough for the client to open them all
 NODE = "node"
 JCO = os.path.join(ROOT, "node_modules/@bytecodealliance/jco/dist/jco.js")
 FS_ROOT = os.path.join(ROOT, "tests/component/fs-root.mjs")
@@ -240,7 +241,7 @@ def main():
     try:
         time.sleep(1)
         idle = rss_kib(p.pid)
-        ok, dt, peak, inflight, failures = asyncio.run(density_run(port, DENSITY, 1000, p.pid, admin))
+        ok, dt, peak, inflight, failures = asyncio.run(density_run(port, DENSITY, DENSITY_MS, p.pid, admin))
     finally:
         stop(p)
     dens = {"n": DENSITY, "ok": ok, "secs": dt, "idle": idle, "peak": peak, "workers": DENSITY_WORKERS,
@@ -284,12 +285,12 @@ def write(m, rows, inst, dens, took):
                                                     i.get("requests_per_s")))
     lines += ["", "Instantiate = store + WASI context + component instance, then freed (target ≤ 10 µs for the C hello).",
               "", "### Density", "",
-              "%d requests sent at once (one connection each, from one asyncio client) to `GET /sleep?ms=1000` "
+              "%d requests sent at once (one connection each, from one asyncio client) to `GET /sleep?ms=%d` "
               "(the C hello blocks on a monotonic-clock pollable); `shoal serve --workers %d --max-instances %d`: "
               "a thread per connection and %d instance slots made at start (each slot holds its own decoded "
               "component, so the idle RSS is mostly slots). Peak in flight is the highest "
               "`shoal_instances_in_flight` seen on the admin endpoint (sampled every 50 ms)." %
-              (dens["n"], dens["workers"], dens["n"], dens["workers"]),
+              (dens["n"], DENSITY_MS, dens["workers"], dens["n"], dens["workers"]),
               "", "| answered 200 | time s | peak in flight | RSS idle MiB | peak RSS MiB | idle RSS per slot KiB | "
               "(peak - idle) per in-flight instance KiB |", "|---|---|---|---|---|---|---|",
               "| %d / %d | %.1f | %d | %.1f | %.1f | %.0f | %.0f |" % (
