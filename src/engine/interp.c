@@ -839,12 +839,17 @@ L_ADDI_BR_BACK:
   BACK_EDGE();
   pc += 5 + (int32_t)OPW(4);
   NEXT();
-L_ADDI2_BR_BACK:
-  SLOT(1) = (uint32_t)((uint32_t)SLOT(2) + OPW(3));
+L_ADDI2_BR_BACK: {
+  /* the second add usually reads what the first wrote (next = pc + 1):
+  ** take it from the register, not back through memory */
+  uint32_t v1 = (uint32_t)SLOT(2) + OPW(3);
+  SLOT(1) = v1;
   BACK_EDGE();
-  SLOT(4) = (uint32_t)((uint32_t)SLOT(5) + OPW(6));
+  uint32_t a2 = OPW(5) == OPW(1) ? v1 : (uint32_t)SLOT(5);
+  SLOT(4) = (uint32_t)(a2 + OPW(6));
   pc += 8 + (int32_t)OPW(7);
   NEXT();
+}
 L_I32_ROTL_XOR_ROTL:
   SLOT(1) = (uint32_t)(eng_rotl32((uint32_t)SLOT(2), OPW(3)) ^ eng_rotl32((uint32_t)SLOT(4), OPW(5)));
   pc += ENG_HANDLER_WORDS + 5;
