@@ -23,6 +23,7 @@ import platform
 import shlex
 import shutil
 import statistics
+import re
 import subprocess
 import sys
 import tempfile
@@ -466,8 +467,15 @@ def main():
     md = results_md(runner, suite, cal, start, boot, binary, text, info, (load0, os.getloadavg()[0]),
                     time.monotonic() - t0)
     outdir = runner.bdir if ONLY else BENCH
-    with open(os.path.join(outdir, 'RESULTS.md'), 'w') as f:
-        f.write(md)
+    path = os.path.join(outdir, 'RESULTS.md')
+    # sections other benchmarks keep between markers (make bench-http's) stay
+    kept = ''
+    if os.path.exists(path):
+        m = re.search(r'<!-- bench-http -->.*<!-- /bench-http -->\n', open(path).read(), flags=re.S)
+        if m:
+            kept = '\n' + m.group(0)
+    with open(path, 'w') as f:
+        f.write(md.rstrip('\n') + '\n' + kept)
     write_chart(suite, cal, os.path.join(outdir, 'chart.svg'))
     shutil.rmtree(runner.tmp, ignore_errors=True)
     print(md)
