@@ -2,9 +2,14 @@
 # Debian packages make bench-http needs beyond scripts/deps.sh: wrk (HTTP
 # load generator) and gnuplot (the chart); installed only when missing.
 set -euo pipefail
+installed() {  # (no pipe into grep -q: SIGPIPE + pipefail would say "missing")
+  local status
+  status=$(dpkg -s "$1" 2>/dev/null) || return 1
+  [[ $status == *$'\nStatus: install ok installed'* ]]
+}
 missing=()
 for p in wrk gnuplot-nox; do
-  dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$p")
+  installed "$p" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 SUDO=()
