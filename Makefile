@@ -126,7 +126,7 @@ bench: deps
 bench-http: deps
 	@bash bench/http/deps.sh
 	$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=$(BENCH_BUILD_TYPE) -DSHOAL_WERROR=OFF
-	$(CMAKE) --build build-bench -j$(JOBS) --target shoal inst_bench native_hello host_wasm
+	$(CMAKE) --build build-bench -j$(JOBS) --target bench_http_all
 	python3 bench/http/bench_http.py build-bench
 
 clean:
