@@ -286,13 +286,11 @@ static bool resolve_prov(void *ud, const shoal_import_desc_t *imp, shoal_extern_
   return shoal_instance_export(ud, imp->name, imp->name_len, out);
 }
 
-TEST(traps_across_instances) {
-  /* The provider (eng_api) has a 1-page memory, the consumer (eng_cross)
-  ** a 2-page one; each access is checked against the memory of the
-  ** instance that makes it, before and after calls between them. */
-  shoal_module_t *pm = util_module("eng_api");
-  shoal_module_t *cm = util_module("eng_cross");
-  shoal_store_t *s = util_store(NULL);
+/* The provider (eng_api, 1-page memory) and the consumer (eng_cross, 2
+** pages) on store s; the consumer's prov.load8 is the provider's own
+** function, or load8 (a host function with the provider's load8 as env). */
+static void cross_instances(shoal_store_t *s, shoal_module_t *pm, shoal_module_t *cm, shoal_host_fn_t load8,
+                            shoal_instance_t **prov, shoal_instance_t **cons) {
   static const shoal_valtype_t params[] = { SHOAL_I32, SHOAL_I64, SHOAL_F32, SHOAL_F64 };
   static const shoal_valtype_t results[] = { SHOAL_F64, SHOAL_I64 };
   shoal_functype_t ft = { 4, 2, params, results };
@@ -303,12 +301,28 @@ TEST(traps_across_instances) {
   pimp[1].of.global = shoal_global_new(s, SHOAL_I32, false, util_i32(0));
   pimp[2].kind = SHOAL_EXTERN_GLOBAL;
   pimp[2].of.global = shoal_global_new(s, SHOAL_I64, true, util_i64(0));
+  shoal_diag_t d;
+  ASSERT_OK_DIAG(shoal_instance_new(s, pm, pimp, 3, prov, &d), &d);
+  shoal_extern_t cimp[2];
+  ASSERT_OK_DIAG(shoal_module_resolve_imports(cm, resolve_prov, *prov, cimp, &d), &d);
+  if (load8) {
+    static const shoal_valtype_t i32[] = { SHOAL_I32 };
+    shoal_functype_t lt = { 1, 1, i32, i32 };
+    cimp[0].of.func = shoal_func_new_host(s, &lt, load8, shoal_instance_func(*prov, "load8"), NULL);
+  }
+  ASSERT_OK_DIAG(shoal_instance_new(s, cm, cimp, 2, cons, &d), &d);
+}
+
+TEST(traps_across_instances) {
+  /* The provider (eng_api) has a 1-page memory, the consumer (eng_cross)
+  ** a 2-page one; each access is checked against the memory of the
+  ** instance that makes it, before and after calls between them. */
+  shoal_module_t *pm = util_module("eng_api");
+  shoal_module_t *cm = util_module("eng_cross");
+  shoal_store_t *s = util_store(NULL);
   shoal_instance_t *prov = NULL, *cons = NULL;
   shoal_diag_t d;
-  ASSERT_OK_DIAG(shoal_instance_new(s, pm, pimp, 3, &prov, &d), &d);
-  shoal_extern_t cimp[2];
-  ASSERT_OK_DIAG(shoal_module_resolve_imports(cm, resolve_prov, prov, cimp, &d), &d);
-  ASSERT_OK_DIAG(shoal_instance_new(s, cm, cimp, 2, &cons, &d), &d);
+  cross_instances(s, pm, cm, NULL, &prov, &cons);
 
   shoal_func_t *both = shoal_instance_func(cons, "both");
   shoal_func_t *both_rev = shoal_instance_func(cons, "both_rev");
@@ -364,25 +378,9 @@ TEST(host_running_another_instance_leaves_the_caller_current) {
   shoal_module_t *pm = util_module("eng_api");
   shoal_module_t *cm = util_module("eng_cross");
   shoal_store_t *s = util_store(NULL);
-  static const shoal_valtype_t params[] = { SHOAL_I32, SHOAL_I64, SHOAL_F32, SHOAL_F64 };
-  static const shoal_valtype_t results[] = { SHOAL_F64, SHOAL_I64 };
-  shoal_functype_t ft = { 4, 2, params, results };
-  shoal_extern_t pimp[3];
-  pimp[0].kind = SHOAL_EXTERN_FUNC;
-  pimp[0].of.func = shoal_func_new_host(s, &ft, host_unused, NULL, NULL);
-  pimp[1].kind = SHOAL_EXTERN_GLOBAL;
-  pimp[1].of.global = shoal_global_new(s, SHOAL_I32, false, util_i32(0));
-  pimp[2].kind = SHOAL_EXTERN_GLOBAL;
-  pimp[2].of.global = shoal_global_new(s, SHOAL_I64, true, util_i64(0));
   shoal_instance_t *prov = NULL, *cons = NULL;
   shoal_diag_t d;
-  ASSERT_OK_DIAG(shoal_instance_new(s, pm, pimp, 3, &prov, &d), &d);
-  shoal_extern_t cimp[2];
-  ASSERT_OK_DIAG(shoal_module_resolve_imports(cm, resolve_prov, prov, cimp, &d), &d);
-  static const shoal_valtype_t i32[] = { SHOAL_I32 };
-  shoal_functype_t lt = { 1, 1, i32, i32 };
-  cimp[0].of.func = shoal_func_new_host(s, &lt, host_nested_load8, shoal_instance_func(prov, "load8"), NULL);
-  ASSERT_OK_DIAG(shoal_instance_new(s, cm, cimp, 2, &cons, &d), &d);
+  cross_instances(s, pm, cm, host_nested_load8, &prov, &cons);
   shoal_val_t a[2], r;
   a[0] = util_i32(8); a[1] = util_i32(100000);
   for (int round = 0; round < 3; round++) {
