@@ -117,7 +117,9 @@ shoal_err_t eng_store_stack(shoal_store_t *s) {
     s->stack_reserved = bytes;
   }
   if (!s->frames) {
-    s->frames = calloc((size_t)s->max_depth + 1, sizeof *s->frames);
+    /* not zeroed: a frame is written by the call that pushes it before
+    ** anything reads it (a store per request must not pay a memset) */
+    s->frames = malloc(((size_t)s->max_depth + 1) * sizeof *s->frames);
     if (!s->frames) return SHOAL_ERR_NOMEM;
   }
   return SHOAL_ERR_OK;
