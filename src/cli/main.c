@@ -825,18 +825,19 @@ static int cmd_inspect(int argc, char **argv) {
   return CLI_EXIT_OK;
 }
 
-/* `shoal serve` is the shoal-serve program beside this one: only it links
-** the HTTP libraries, so the other commands start fast and small. */
-static int exec_serve(char **argv) {
+/* `shoal serve` and `shoal spectest` are the programs shoal-serve and
+** shoal-spectest beside this one: only they link the HTTP libraries and
+** cJSON, so `shoal run` starts fast and small. */
+static int exec_sibling(const char *name, char **argv) {
   char path[4096];
-  ssize_t n = readlink("/proc/self/exe", path, sizeof path - 16);
+  ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
   if (n <= 0) {
-    fprintf(stderr, "shoal: cannot find shoal-serve: %s\n", strerror(errno));
+    fprintf(stderr, "shoal: cannot find %s: %s\n", name, strerror(errno));
     return CLI_EXIT_ERROR;
   }
   path[n] = 0;
   char *slash = strrchr(path, '/');
-  strcpy(slash ? slash + 1 : path, "shoal-serve");
+  snprintf(slash ? slash + 1 : path, 32, "%s", name);
   argv[1] = path;
   execv(path, argv + 1);
   fprintf(stderr, "shoal: cannot run %s: %s\n", path, strerror(errno));
@@ -855,8 +856,8 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "run") == 0) return cmd_run(argc - 1, argv + 1);
   if (strcmp(cmd, "validate") == 0) return cmd_validate(argc - 1, argv + 1);
   if (strcmp(cmd, "inspect") == 0) return cmd_inspect(argc - 1, argv + 1);
-  if (strcmp(cmd, "spectest") == 0) return cli_spectest_main(argc - 1, argv + 1);
-  if (strcmp(cmd, "serve") == 0) return exec_serve(argv);
+  if (strcmp(cmd, "spectest") == 0) return exec_sibling("shoal-spectest", argv);
+  if (strcmp(cmd, "serve") == 0) return exec_sibling("shoal-serve", argv);
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
     fputs(usage_text, stdout);
     return CLI_EXIT_OK;

@@ -49,7 +49,7 @@ static bool add_def(cmp_dec_t *d, cmp_scope_t *s, const cmp_def_t *def, uint32_t
 /* Pushes an item for a definition: the definition is recorded, and the
 ** item points at it so instantiation can find how it was made. */
 static bool define(cmp_dec_t *d, cmp_scope_t *s, cmp_def_t *def, cmp_item_t item) {
-  uint32_t di;
+  uint32_t di = 0;
   def->index = s->space[def->sort].n;
   if (!add_def(d, s, def, &di)) return false;
   item.def = di;
@@ -328,7 +328,7 @@ static bool read_section_item(cmp_dec_t *d, cmp_scope_t *s, uint8_t id, size_t e
       def.sort = CMP_SORT_TYPE;
       def.type = t;
       def.index = s->space[CMP_SORT_TYPE].n - 1;
-      uint32_t di;
+      uint32_t di = 0;
       if (!add_def(d, s, &def, &di)) return false;
       s->space[CMP_SORT_TYPE].items[def.index].def = di;
     }
