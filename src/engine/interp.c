@@ -47,12 +47,26 @@ static inline double eng_fmax(double a, double b) {
 ROUNDING(ceilf, float, ceilf)
 ROUNDING(floorf, float, floorf)
 ROUNDING(truncf, float, truncf)
-ROUNDING(nearbyintf, float, nearbyintf)
 ROUNDING(ceil, double, ceil)
 ROUNDING(floor, double, floor)
 ROUNDING(trunc, double, trunc)
-ROUNDING(nearbyint, double, nearbyint)
 #undef ROUNDING
+
+/* Round to nearest, ties to even (wasm's `nearest`), inline instead of
+** libm's nearbyint (so `shoal` need not load libm): adding and taking away
+** 2^52 (2^23) leaves an integer rounded in the default rounding mode, which
+** wasm never changes. Values that large are integers already; the sign is
+** put back so -0.5 gives -0. */
+static inline double eng_nearbyint(double a) {
+  if (a != a) return a + a;
+  if (!(fabs(a) < 4503599627370496.0)) return a;
+  return copysign((fabs(a) + 4503599627370496.0) - 4503599627370496.0, a);
+}
+static inline float eng_nearbyintf(float a) {
+  if (a != a) return a + a;
+  if (!(fabsf(a) < 8388608.0f)) return a;
+  return copysignf((fabsf(a) + 8388608.0f) - 8388608.0f, a);
+}
 
 static inline int32_t eng_sat_s32(double a) {
   if (a != a) return 0;
