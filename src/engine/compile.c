@@ -80,19 +80,12 @@ bool eng_cc_grow(void **p, uint32_t *cap, size_t elsize, uint32_t need) {
 /* {=====================================================================
 ** Emission. Every emitter is a no-op in unreachable code.
 ** ===================================================================== */
-void eng_cc_emit(cc *c, uint32_t w) {
-  if (!c->live) return;
-  if (c->len == c->cap && !eng_cc_grow((void **)&c->code, &c->cap, sizeof *c->code, c->len + 1)) {
+void eng_cc_emit_grow(cc *c, uint32_t w) {
+  if (!eng_cc_grow((void **)&c->code, &c->cap, sizeof *c->code, c->len + 1)) {
     c->oom = true;
     return;
   }
   c->code[c->len++] = w;
-}
-
-void eng_cc_emit_op(cc *c, eng_op op) {
-  uint64_t a = (uint64_t)(uintptr_t)c->h[op];
-  eng_cc_emit(c, (uint32_t)a);
-  eng_cc_emit(c, (uint32_t)(a >> 32));
 }
 
 /* Stack slots are emitted as their position and relocated at the end,

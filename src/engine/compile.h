@@ -90,8 +90,19 @@ typedef struct opword { uint32_t w; uint8_t fix; } opword;
 
 /* compile.c: emission primitives (no-ops in unreachable code). */
 bool eng_cc_grow(void **p, uint32_t *cap, size_t elsize, uint32_t need);
-void eng_cc_emit(cc *c, uint32_t w);
-void eng_cc_emit_op(cc *c, eng_op op);
+/* Emission, inline: it runs for every word of every function compiled,
+** which is most of a small program's start-up. */
+void eng_cc_emit_grow(cc *c, uint32_t w);
+static inline void eng_cc_emit(cc *c, uint32_t w) {
+  if (!c->live) return;
+  if (eng_likely(c->len < c->cap)) c->code[c->len++] = w;
+  else eng_cc_emit_grow(c, w);
+}
+static inline void eng_cc_emit_op(cc *c, eng_op op) {
+  uint64_t a = (uint64_t)(uintptr_t)c->h[op];
+  eng_cc_emit(c, (uint32_t)a);
+  eng_cc_emit(c, (uint32_t)(a >> 32));
+}
 
 /* fuse.c */
 void eng_cc_emit_word(cc *c, opword o);
