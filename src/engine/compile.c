@@ -1277,6 +1277,11 @@ shoal_err_t eng_compile_func(shoal_module_t *m, uint32_t idx, shoal_diag_t *diag
   eng_code *code = NULL;
 
   TRY(read_locals(c));
+  /* code takes about two words per byte of body: one allocation up front
+  ** instead of a run of doublings, trimmed to size at the end */
+  uint32_t guess = fn->body_len < (1u << 20) ? fn->body_len * 2 + 32 : 1u << 21;
+  if (!eng_cc_grow((void **)&c->code, &c->cap, sizeof *c->code, guess))
+    FAIL(SHOAL_ERR_NOMEM, "out of memory");
   c->entry_written = calloc(c->nlocals ? c->nlocals : 1, 1);
   if (!c->entry_written) FAIL(SHOAL_ERR_NOMEM, "out of memory");
   c->entry = true;
@@ -1299,6 +1304,10 @@ shoal_err_t eng_compile_func(shoal_module_t *m, uint32_t idx, shoal_diag_t *diag
   for (uint32_t i = 0; i < c->ncfix; i++) c->code[c->cfix[i]] += code->const_base;
   for (uint32_t i = 0; i < c->nsfix; i++)
     if (c->sfix[i] != UINT32_MAX) c->code[c->sfix[i]] += stack_base;
+  if (c->len && c->len < c->cap) {
+    uint32_t *w = realloc(c->code, c->len * sizeof *c->code);
+    if (w) c->code = w;
+  }
   code->words = c->code;
   code->nwords = c->len;
   code->consts = c->consts;
@@ -1308,8 +1317,9 @@ shoal_err_t eng_compile_func(shoal_module_t *m, uint32_t idx, shoal_diag_t *diag
   code->init = calloc(code->ninit ? code->ninit : 1, sizeof *code->init);
   if (!code->init) FAIL(SHOAL_ERR_NOMEM, "out of memory");
   if (c->nconsts) memcpy(code->init + (c->nlocals - ft->nparams), code->consts, c->nconsts * sizeof *code->init);
-  if (!code->words) {
+  if (!code->nwords) {
     /* an empty emission can only come from a body that starts dead; keep a trap */
+    free(code->words);
     code->words = malloc(HW * sizeof *code->words);
     if (!code->words) FAIL(SHOAL_ERR_NOMEM, "out of memory");
     uint64_t a = (uint64_t)(uintptr_t)c->h[ENG_OP_UNREACHABLE];
