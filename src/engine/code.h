@@ -117,6 +117,9 @@ typedef enum eng_op {
   ENG_OP_I64_ADD3,
   ENG_OP_I32_ANDN,
   ENG_OP_I32_ROTL_XOR_ROTL,
+  /* f64 add/mul with one operand just loaded (dot products): d a addr off,
+  ** and _AI: d a addr imm off (the load's address forms) */
+  ENG_OP_F64_ADD_M, ENG_OP_F64_ADD_M_AI, ENG_OP_F64_MUL_M, ENG_OP_F64_MUL_M_AI,
   /* `d = a + imm; br loop` (an interpreter's pc step): d a imm off; the
   ** add may also be a copy of the loop's first instruction, then done after
   ** the budget check, off pointing past it. ADDI2: both, d a imm d2 a2 imm2

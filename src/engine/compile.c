@@ -561,6 +561,22 @@ static shoal_err_t compile_expr(cc *c) {
           }
           eng_op eop = (eng_op)(imm ? ni->imm_op : ni->op);
           opword sx[2];
+          if (!imm && (eop == ENG_OP_F64_ADD || eop == ENG_OP_F64_MUL)) {
+            opword lw[3];
+            uint32_t nlw = 0;
+            int fm = eng_fuse_take_fload(c, eop, &a, &b, lw, &nlw);
+            if (fm >= 0) {
+              /* d = a OP load(addr): the load's operands follow a */
+              eng_cc_emit_op(c, (eng_op)fm);
+              uint32_t dpos2 = c->len;
+              emit_nat(c, at);
+              emit_opnd(c, a);
+              for (uint32_t i = 0; i < nlw; i++) eng_cc_emit_word(c, lw[i]);
+              push(c, ni->out);
+              patchable(c, dpos2, (eng_op)fm);
+              continue;
+            }
+          }
           int shf = imm ? -1 : eng_fuse_take_op(c, eop, &a, &b, sx);
           opword y[2];
           if (shf == ENG_OP_I32_XOR_ROTL && eng_fuse_take_rotl(c, a, y)) {

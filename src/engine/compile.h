@@ -112,6 +112,7 @@ uint32_t eng_fuse_emit_branch(cc *c, uint32_t code, const opword ops[2], bool im
 bool eng_fuse_take_add(cc *c, opword left, opword out[3]);
 int eng_fuse_take_op(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]);
 bool eng_fuse_take_rotl(cc *c, uint32_t a, opword out[2]);
+int eng_fuse_take_fload(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword w[3], uint32_t *nw);
 uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[4]);
 uint32_t eng_fuse_take_addr_past(cc *c, uint32_t p, uint32_t v, opword ops[4]);
 uint16_t eng_fuse_take_load(cc *c, uint32_t p, opword w[8], uint32_t *nw);

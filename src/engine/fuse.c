@@ -490,4 +490,27 @@ bool eng_fuse_bump_loop(cc *c, uint32_t target, opword d, opword a, opword b, bo
   eng_cc_emit(c, cond * 4 + (stepimm ? 2u : 0u) + (cimm ? 1u : 0u));
   return true;
 }
+
+/* For f64 add or mul (op): if one operand (stack positions *a, *b) was just
+** loaded by f64.load (plain or _AI), takes the load back, leaves the other
+** operand in *a and returns the fused op with the load's address words in
+** w (*nw of them); else -1. */
+int eng_fuse_take_fload(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword w[3], uint32_t *nw) {
+  uint32_t s0 = c->hist[0].start;
+  if (c->hist[0].end != c->len || word_fix(c, s0 + HW) != 1) return -1;
+  uint16_t lop = c->hist[0].op;
+  if (lop != ENG_OP_F64_LOAD && lop != ENG_OP_F64_LOAD_AI) return -1;
+  uint32_t t = c->code[s0 + HW], other;
+  if (!shift_operand(c, a, b, t, &other)) return -1;
+  *nw = lop == ENG_OP_F64_LOAD ? 2 : 3;
+  for (uint32_t i = 0; i < *nw; i++) {
+    uint32_t q = s0 + HW + 1 + i;
+    w[i] = (opword){c->code[q], i == 0 ? word_fix(c, q) : 0};
+  }
+  rewind_to(c, s0);
+  *a = other;
+  *b = t;
+  int base = op == ENG_OP_F64_ADD ? ENG_OP_F64_ADD_M : ENG_OP_F64_MUL_M;
+  return base + (lop == ENG_OP_F64_LOAD_AI ? 1 : 0);
+}
 /* }===================================================================== */

@@ -234,6 +234,7 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
 #undef Y
     H(I32_ADD_MUL) H(I64_ADD_MUL)
     H(I32_ADD3) H(I64_ADD3) H(I32_ANDN) H(I32_ROTL_XOR_ROTL)
+    H(F64_ADD_M) H(F64_ADD_M_AI) H(F64_MUL_M) H(F64_MUL_M_AI)
     H(ADDI_BR_BACK) H(ADDI2_BR_BACK)
 #define X(name, mt) H(BRT_##name) H(BRT_##name##_AI) H(BRT_##name##_AA) H(BRT_##name##_SX) H(BRT_##name##_SXI)
     ENG_BRT_LOADS(X)
@@ -628,6 +629,22 @@ L_DATA_DROP:
   ((uint64_t)(uint32_t)((uint32_t)SLOT(ai) + OPW((ai) + 1) +                     \
                         ((uint32_t)SLOT((ai) + 2) << (OPW((ai) + 3) & 31))) +    \
    OPW(offi))
+  /* f64 add/mul of a slot and a value loaded here */
+#define FMEM(label, op, ea_expr, len)                                   \
+  label: {                                                              \
+    uint64_t ea = ea_expr;                                              \
+    MEM_CHECK(ea, 8);                                                   \
+    uint64_t mv;                                                        \
+    memcpy(&mv, mb + ea, 8);                                            \
+    SLOT(1) = WR_f64(RD_f64(SLOT(2)) op RD_f64(mv));                    \
+    pc += (len) + 1;                                                    \
+    NEXT();                                                             \
+  }
+  FMEM(L_F64_ADD_M, +, EA_PLAIN(3, 4), 5)
+  FMEM(L_F64_ADD_M_AI, +, EA_AI(3, 5), 6)
+  FMEM(L_F64_MUL_M, *, EA_PLAIN(3, 4), 5)
+  FMEM(L_F64_MUL_M_AI, *, EA_AI(3, 5), 6)
+#undef FMEM
 #define LOAD_FORM(label, mt, conv, ea_expr, len)                        \
   label: {                                                              \
     uint64_t ea = ea_expr;                                              \

@@ -176,6 +176,16 @@
     end
     unreachable)
 
+  ;; f64 add/mul with an operand just loaded (F64_ADD_M, F64_MUL_M, _AI)
+  (func (export "fstore") (param i32 f64) local.get 0 local.get 1 f64.store)
+  (func (export "fadd_m") (param i32 f64) (result f64)
+    local.get 1 local.get 0 f64.load f64.add)
+  (func (export "fmul_m_ai") (param i32 f64) (result f64)
+    local.get 0 i32.const 8 i32.add f64.load local.get 1 f64.mul)
+  (func (export "fdot2") (param i32 i32) (result f64)
+    local.get 0 f64.load local.get 1 f64.load f64.mul
+    local.get 0 f64.load offset=8 local.get 1 f64.load offset=8 f64.mul f64.add)
+
 )
 (assert_return (invoke "add3" (i32.const 1) (i32.const 2) (i32.const 3)) (i32.const 6))
 (assert_return (invoke "add3" (i32.const 0x7fffffff) (i32.const 1) (i32.const 0x7fffffff)) (i32.const -1))
@@ -262,3 +272,13 @@
 ;; k = 1 (acc 1001), 2 (1003), 4 (2007), 5 (3012), 6 (3018), then 8 > 6
 (assert_return (invoke "head_add" (i32.const 6)) (i32.const 3018))
 (assert_return (invoke "head_add" (i32.const 0)) (i32.const 0))
+;; 7000: 1.5, 7008: -2.25; 7100: 4, 7108: 0.5
+(invoke "fstore" (i32.const 7000) (f64.const 1.5))
+(invoke "fstore" (i32.const 7008) (f64.const -2.25))
+(invoke "fstore" (i32.const 7100) (f64.const 4))
+(invoke "fstore" (i32.const 7108) (f64.const 0.5))
+(assert_return (invoke "fadd_m" (i32.const 7000) (f64.const 0.25)) (f64.const 1.75))
+(assert_return (invoke "fmul_m_ai" (i32.const 7000) (f64.const 2)) (f64.const -4.5))
+(assert_return (invoke "fdot2" (i32.const 7000) (i32.const 7100)) (f64.const 4.875))
+(assert_trap (invoke "fadd_m" (i32.const 65530) (f64.const 1)) "out of bounds memory access")
+(assert_trap (invoke "fmul_m_ai" (i32.const 65528) (f64.const 1)) "out of bounds memory access")
