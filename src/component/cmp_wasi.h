@@ -84,6 +84,10 @@ uint32_t wv_case(const cmp_type_t *t, const char *name);  /* index of a case/lab
 /* The bytes of a list<u8> argument, copied into a malloc'ed buffer. */
 uint8_t *wv_get_bytes(const shoal_cval_t *v, size_t *n);
 shoal_err_t wv_oom(shoal_ccall_t *c);
+/* The payload of ok(...) in result r (NULL after trapping: out of memory),
+** and ok(own<rep>) whole. */
+shoal_cval_t *wv_ok_payload(shoal_ccall_t *c, shoal_cval_t *r);
+shoal_err_t wv_ok_own(shoal_ccall_t *c, shoal_cval_t *r, uint32_t rep);
 
 /* cmp_wasi_io.c */
 uint32_t wasi_obj_add(shoal_wasi_ctx_t *w, int kind, const shoal_wasi_ops_t *ops, void *self);

@@ -142,11 +142,6 @@ static shoal_err_t unit_or_errno(shoal_ccall_t *c, void *envp, shoal_cval_t *r, 
   return rc == 0 ? ok_unit(r) : fail(c, envp, r, errno);
 }
 
-static shoal_cval_t *ok_payload(shoal_ccall_t *c, shoal_cval_t *r) {
-  shoal_cval_t *p = wv_payload(r, SHOAL_CT_RESULT, 0);
-  if (!p) wv_oom(c);
-  return p;
-}
 
 static const char *type_name(mode_t m) {
   return S_ISREG(m) ? "regular-file" : S_ISDIR(m) ? "directory" : S_ISLNK(m) ? "symbolic-link"
@@ -172,7 +167,7 @@ static bool set_time(shoal_cval_t *v, const struct timespec *ts) {
 /* ok(descriptor-stat) */
 static shoal_err_t ok_stat(shoal_ccall_t *c, void *envp, shoal_cval_t *r, const struct stat *st) {
   const cmp_type_t *rec = WASI_ENV->type->result->elem;
-  shoal_cval_t *p = ok_payload(c, r);
+  shoal_cval_t *p = wv_ok_payload(c, r);
   if (!p) return SHOAL_ERR_TRAP_HOST;
   if (!wv_record(p, SHOAL_CT_RECORD, 6)) return wv_oom(c);
   shoal_cval_t *f = p->of.list.items;
@@ -186,7 +181,7 @@ static shoal_err_t ok_stat(shoal_ccall_t *c, void *envp, shoal_cval_t *r, const 
 
 /* ok(metadata-hash-value): the identity of the file (device and inode) */
 static shoal_err_t ok_hash(shoal_ccall_t *c, shoal_cval_t *r, const struct stat *st) {
-  shoal_cval_t *p = ok_payload(c, r);
+  shoal_cval_t *p = wv_ok_payload(c, r);
   if (!p) return SHOAL_ERR_TRAP_HOST;
   if (!wv_record(p, SHOAL_CT_RECORD, 2)) return wv_oom(c);
   uint64_t h = (uint64_t)st->st_ino * 0x9e3779b97f4a7c15u ^ (uint64_t)st->st_dev;
@@ -218,11 +213,7 @@ static shoal_err_t via_stream(WASI_ARGS) {
   int64_t off = append ? 0 : (int64_t)a[1].of.u;
   uint32_t rep = read ? wasi_fd_input(WASI_CTX, fd, true, off) : wasi_fd_output(WASI_CTX, fd, true, off, append);
   if (!rep) return wv_oom(c);
-  shoal_cval_t *p = ok_payload(c, r);
-  if (!p) return SHOAL_ERR_TRAP_HOST;
-  p->kind = SHOAL_CT_OWN;
-  p->of.handle = rep;
-  return SHOAL_ERR_OK;
+  return wv_ok_own(c, r, rep);
 }
 
 static shoal_err_t advise(WASI_ARGS) {
@@ -245,7 +236,7 @@ static shoal_err_t do_sync(WASI_ARGS) {
 
 static shoal_err_t get_flags(WASI_ARGS) {
   SELF(0);
-  shoal_cval_t *p = ok_payload(c, r);
+  shoal_cval_t *p = wv_ok_payload(c, r);
   if (!p) return SHOAL_ERR_TRAP_HOST;
   p->kind = SHOAL_CT_FLAGS;
   p->of.flags = d->flags;
@@ -256,7 +247,7 @@ static shoal_err_t get_type(WASI_ARGS) {
   SELF(0);
   struct stat st;
   if (fstat(d->fd, &st) != 0) return fail(c, envp, r, errno);
-  shoal_cval_t *p = ok_payload(c, r);
+  shoal_cval_t *p = wv_ok_payload(c, r);
   if (!p) return SHOAL_ERR_TRAP_HOST;
   set_type(p, WASI_ENV->type->result->elem, st.st_mode);
   return SHOAL_ERR_OK;
@@ -310,7 +301,7 @@ static shoal_err_t desc_read(WASI_ARGS) {
     free(buf);
     return fail(c, envp, r, e);
   }
-  shoal_cval_t *p = ok_payload(c, r);
+  shoal_cval_t *p = wv_ok_payload(c, r);
   bool ok = p && wv_record(p, SHOAL_CT_TUPLE, 2) && wv_bytes(&p->of.list.items[0], buf, (size_t)n);
   free(buf);
   if (!ok) return wv_oom(c);
@@ -333,7 +324,7 @@ static shoal_err_t desc_write(WASI_ARGS) {
   int e = errno;
   free(buf);
   if (n < 0) return fail(c, envp, r, e);
-  shoal_cval_t *p = ok_payload(c, r);
+  shoal_cval_t *p = wv_ok_payload(c, r);
   if (!p) return SHOAL_ERR_TRAP_HOST;
   wv_u(p, SHOAL_CT_U64, (uint64_t)n);
   return SHOAL_ERR_OK;
@@ -376,11 +367,7 @@ static shoal_err_t read_directory(WASI_ARGS) {
   }
   uint32_t rep = wasi_obj_add(WASI_CTX, WASI_K_DIRSTREAM, &dir_ops, dir);
   if (!rep) return wv_oom(c);
-  shoal_cval_t *p = ok_payload(c, r);
-  if (!p) return SHOAL_ERR_TRAP_HOST;
-  p->kind = SHOAL_CT_OWN;
-  p->of.handle = rep;
-  return SHOAL_ERR_OK;
+  return wv_ok_own(c, r, rep);
 }
 
 /* read-directory-entry() -> result<option<directory-entry>, error-code> */
@@ -398,7 +385,7 @@ static shoal_err_t read_directory_entry(WASI_ARGS) {
     }
     if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) break;
   }
-  shoal_cval_t *p = ok_payload(c, r);
+  shoal_cval_t *p = wv_ok_payload(c, r);
   if (!p) return SHOAL_ERR_TRAP_HOST;
   p->kind = SHOAL_CT_OPTION;
   if (!de) return SHOAL_ERR_OK;
@@ -535,11 +522,7 @@ static shoal_err_t open_at(WASI_ARGS) {
   bool dir = S_ISDIR(st.st_mode);
   uint32_t rep = desc_new(WASI_CTX, fd, dir, d->readonly, df | (dir && !d->readonly ? (d->flags & F_MUTATE) : 0));
   if (!rep) return wv_oom(c);
-  shoal_cval_t *p = ok_payload(c, r);
-  if (!p) return SHOAL_ERR_TRAP_HOST;
-  p->kind = SHOAL_CT_OWN;
-  p->of.handle = rep;
-  return SHOAL_ERR_OK;
+  return wv_ok_own(c, r, rep);
 }
 
 static shoal_err_t readlink_at(WASI_ARGS) {
@@ -557,7 +540,7 @@ static shoal_err_t readlink_at(WASI_ARGS) {
   at_free(&p);
   if (n < 0) return fail(c, envp, r, e);
   if ((size_t)n == sizeof buf) return fail(c, envp, r, ENAMETOOLONG);
-  shoal_cval_t *o = ok_payload(c, r);
+  shoal_cval_t *o = wv_ok_payload(c, r);
   if (!o) return SHOAL_ERR_TRAP_HOST;
   return wv_string(o, buf, (size_t)n) ? SHOAL_ERR_OK : wv_oom(c);
 }

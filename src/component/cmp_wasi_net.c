@@ -122,11 +122,6 @@ static shoal_err_t ok_unit(shoal_cval_t *r) {
   return SHOAL_ERR_OK;
 }
 
-static shoal_cval_t *ok_payload(shoal_ccall_t *c, shoal_cval_t *r) {
-  shoal_cval_t *p = wv_payload(r, SHOAL_CT_RESULT, 0);
-  if (!p) wv_oom(c);
-  return p;
-}
 
 /* ip-socket-address -> sockaddr; false if malformed */
 static bool get_addr(const shoal_cval_t *v, struct sockaddr_storage *ss, socklen_t *len) {
@@ -260,11 +255,7 @@ static shoal_err_t create_socket(WASI_ARGS) {
   if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){1}, sizeof(int));
   uint32_t rep = sock_new(WASI_CTX, udp ? WASI_K_UDP : WASI_K_TCP, fd, family, S_UNBOUND);
   if (!rep) return wv_oom(c);
-  shoal_cval_t *p = ok_payload(c, r);
-  if (!p) return SHOAL_ERR_TRAP_HOST;
-  p->kind = SHOAL_CT_OWN;
-  p->of.handle = rep;
-  return SHOAL_ERR_OK;
+  return wv_ok_own(c, r, rep);
 }
 
 /* start-bind(network, local-address) for both kinds */
@@ -339,7 +330,7 @@ static shoal_err_t finish_connect(WASI_ARGS) {
     return fail(c, envp, r, s->connect_err);
   }
   s->st = S_CONNECTED;
-  shoal_cval_t *p = ok_payload(c, r);
+  shoal_cval_t *p = wv_ok_payload(c, r);
   if (!p || !wv_record(p, SHOAL_CT_TUPLE, 2)) return wv_oom(c);
   return streams(c, WASI_CTX, p->of.list.items, s->fd);
 }
@@ -362,7 +353,7 @@ static shoal_err_t do_accept(WASI_ARGS) {
   if (fd < 0) return fail(c, envp, r, errno);
   uint32_t rep = sock_new(WASI_CTX, WASI_K_TCP, fd, s->family, S_CONNECTED);
   if (!rep) return wv_oom(c);
-  shoal_cval_t *p = ok_payload(c, r);
+  shoal_cval_t *p = wv_ok_payload(c, r);
   if (!p || !wv_record(p, SHOAL_CT_TUPLE, 3)) return wv_oom(c);
   p->of.list.items[0] = (shoal_cval_t){.kind = SHOAL_CT_OWN, .of.handle = rep};
   return streams(c, WASI_CTX, p->of.list.items + 1, fd);
@@ -378,7 +369,7 @@ static shoal_err_t address(WASI_ARGS) {
   if (remote && !udp && s->st != S_CONNECTED) return fail(c, envp, r, E_INVALID_STATE);
   int rc = remote ? getpeername(s->fd, (struct sockaddr *)&ss, &len) : getsockname(s->fd, (struct sockaddr *)&ss, &len);
   if (rc != 0) return fail(c, envp, r, errno == ENOTCONN ? E_INVALID_STATE : errno);
-  shoal_cval_t *p = ok_payload(c, r);
+  shoal_cval_t *p = wv_ok_payload(c, r);
   if (!p || !put_addr(p, &ss)) return wv_oom(c);
   return SHOAL_ERR_OK;
 }
@@ -450,7 +441,7 @@ static shoal_err_t sockopt(WASI_ARGS) {
   }
   socklen_t len = sizeof v;
   if (getsockopt(s->fd, level, opt, &v, &len) != 0) return fail(c, envp, r, errno);
-  shoal_cval_t *p = ok_payload(c, r);
+  shoal_cval_t *p = wv_ok_payload(c, r);
   if (!p) return SHOAL_ERR_TRAP_HOST;
   const cmp_type_t *t = WASI_ENV->type->result->elem;
   if (o->kind == O_BOOL) {
@@ -528,7 +519,7 @@ static shoal_err_t udp_stream(WASI_ARGS) {
     *d = (dgram_t){WASI_CTX, fd, remote, i == 0};
     if (!(reps[i] = wasi_obj_add(WASI_CTX, i == 0 ? WASI_K_DGRAM_IN : WASI_K_DGRAM_OUT, &dgram_ops, d))) return wv_oom(c);
   }
-  shoal_cval_t *p = ok_payload(c, r);
+  shoal_cval_t *p = wv_ok_payload(c, r);
   if (!p || !wv_record(p, SHOAL_CT_TUPLE, 2)) return wv_oom(c);
   p->of.list.items[0] = (shoal_cval_t){.kind = SHOAL_CT_OWN, .of.handle = reps[0]};
   p->of.list.items[1] = (shoal_cval_t){.kind = SHOAL_CT_OWN, .of.handle = reps[1]};
@@ -547,7 +538,7 @@ static shoal_err_t dgram_receive(WASI_ARGS) {
   if (!d) return SHOAL_ERR_TRAP_HOST;
   size_t max = a[1].of.u > 64 ? 64 : (size_t)a[1].of.u, n = 0;
   uint8_t *buf = malloc(MAX_DGRAM);
-  shoal_cval_t *p = ok_payload(c, r);
+  shoal_cval_t *p = wv_ok_payload(c, r);
   if (!buf || !p || !wv_list(p, max)) {
     free(buf);
     return wv_oom(c);
@@ -580,7 +571,7 @@ static shoal_err_t dgram_receive(WASI_ARGS) {
 static shoal_err_t dgram_check_send(WASI_ARGS) {
   dgram_t *d = self_dgram(c, envp, a, na, WASI_K_DGRAM_OUT);
   if (!d) return SHOAL_ERR_TRAP_HOST;
-  shoal_cval_t *p = ok_payload(c, r);
+  shoal_cval_t *p = wv_ok_payload(c, r);
   if (!p) return SHOAL_ERR_TRAP_HOST;
   wv_u(p, SHOAL_CT_U64, dgram_ready(d) ? 64 : 0);
   return SHOAL_ERR_OK;
@@ -618,7 +609,7 @@ static shoal_err_t dgram_send(WASI_ARGS) {
     }
     sent++;
   }
-  shoal_cval_t *p = ok_payload(c, r);
+  shoal_cval_t *p = wv_ok_payload(c, r);
   if (!p) return SHOAL_ERR_TRAP_HOST;
   wv_u(p, SHOAL_CT_U64, sent);
   return SHOAL_ERR_OK;
@@ -689,11 +680,7 @@ static shoal_err_t resolve_addresses(WASI_ARGS) {
   freeaddrinfo(res);
   uint32_t rep = wasi_obj_add(WASI_CTX, WASI_K_RESOLVE, &resolved_ops, rs);
   if (!rep) return wv_oom(c);
-  shoal_cval_t *p = ok_payload(c, r);
-  if (!p) return SHOAL_ERR_TRAP_HOST;
-  p->kind = SHOAL_CT_OWN;
-  p->of.handle = rep;
-  return SHOAL_ERR_OK;
+  return wv_ok_own(c, r, rep);
 }
 
 /* resolve-next-address() -> result<option<ip-address>, error-code> */
@@ -701,7 +688,7 @@ static shoal_err_t resolve_next(WASI_ARGS) {
   wasi_obj_t *o = na ? wasi_obj_get(WASI_CTX, a[0].of.handle, WASI_K_RESOLVE) : NULL;
   if (!o) return shoal_ccall_trap(c, "resolve-next-address: not a live resolve-address-stream");
   resolved_t *rs = o->self;
-  shoal_cval_t *p = ok_payload(c, r);
+  shoal_cval_t *p = wv_ok_payload(c, r);
   if (!p) return SHOAL_ERR_TRAP_HOST;
   p->kind = SHOAL_CT_OPTION;
   if (rs->next == rs->n) return SHOAL_ERR_OK;

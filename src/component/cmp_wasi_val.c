@@ -71,3 +71,17 @@ uint8_t *wv_get_bytes(const shoal_cval_t *v, size_t *n) {
 }
 
 shoal_err_t wv_oom(shoal_ccall_t *c) { return shoal_ccall_trap(c, "out of host memory"); }
+
+shoal_cval_t *wv_ok_payload(shoal_ccall_t *c, shoal_cval_t *r) {
+  shoal_cval_t *p = wv_payload(r, SHOAL_CT_RESULT, 0);
+  if (!p) wv_oom(c);
+  return p;
+}
+
+shoal_err_t wv_ok_own(shoal_ccall_t *c, shoal_cval_t *r, uint32_t rep) {
+  shoal_cval_t *p = wv_ok_payload(c, r);
+  if (!p) return SHOAL_ERR_TRAP_HOST;
+  p->kind = SHOAL_CT_OWN;
+  p->of.handle = rep;
+  return SHOAL_ERR_OK;
+}
