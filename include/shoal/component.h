@@ -137,6 +137,17 @@ shoal_err_t shoal_cinstance_new(shoal_store_t *s, const shoal_component_t *c,
                                 shoal_cinstance_t **out, shoal_diag_t *diag);
 void shoal_cinstance_free(shoal_cinstance_t *inst);
 
+/* A pre-linked component (wasmtime's InstancePre): c with its imports
+** resolved once, and every canonical ABI layout computed, for making many
+** instances cheaply. Instantiating never writes to p or c, so any number
+** of threads may instantiate the same p at once (each in its own store).
+** c must outlive p; the imports array need not (its entries are copied).
+** Link errors are reported here, as shoal_cinstance_new would. */
+typedef struct shoal_cpre shoal_cpre_t;
+shoal_err_t shoal_cpre_new(const shoal_component_t *c, const shoal_cimport_t *imports, size_t nimports,
+                           shoal_cpre_t **out, shoal_diag_t *diag);
+void shoal_cpre_free(shoal_cpre_t *p);
+
 /* An exported function: "name" (world level) or "iface#name" (of an
 ** exported instance, e.g. "ns:pkg/api@1.0.0#add"); a bare name not at the
 ** world level finds the one function of that name in the exported
@@ -316,6 +327,14 @@ void shoal_wasi_ctx_interrupt(shoal_wasi_ctx_t *w);
 shoal_err_t shoal_cinstance_new_wasi_ctx(shoal_store_t *s, const shoal_component_t *c, shoal_wasi_ctx_t *w,
                                          const shoal_cimport_t *extra, size_t nextra, shoal_cinstance_t **out,
                                          shoal_diag_t *diag);
+/* shoal_cpre_new for the WASI 0.2 host and extra imports, as
+** shoal_cinstance_new_wasi_ctx links them (extra must outlive p). */
+shoal_err_t shoal_cpre_new_wasi(const shoal_component_t *c, const shoal_cimport_t *extra, size_t nextra,
+                                shoal_cpre_t **out, shoal_diag_t *diag);
+/* A fresh instance of p in store s, whose host functions see WASI context
+** w (NULL for none; w must outlive the instance). */
+shoal_err_t shoal_cpre_instantiate(const shoal_cpre_t *p, shoal_store_t *s, shoal_wasi_ctx_t *w,
+                                   shoal_cinstance_t **out, shoal_diag_t *diag);
 /* The WASI context of the instance whose import is being called (NULL if
 ** it was not made with one). */
 shoal_wasi_ctx_t *shoal_ccall_wasi(shoal_ccall_t *call);

@@ -83,6 +83,7 @@ struct cmp_type {
   uint32_t owner_idx;        /* resource type index in owner */
   /* canonical ABI, computed once by cmp_abi_layout */
   bool layout_done;
+  bool all_done;             /* cmp_abi_layout_all reached it */
   uint32_t size, align;
   uint32_t nflat;            /* number of flat core values; up to CMP_MAX_FLAT_WIDE */
 };
@@ -209,6 +210,9 @@ struct cmp_reader;
 ** Canonical ABI layout (cmp_abi.c)
 ** =================================================================== */
 void cmp_abi_layout(cmp_type_t *t);     /* fills size, align, flat */
+/* Lays out every type of c now, so that calls (in any thread) only read
+** layouts: cmp_abi_layout would otherwise write them on first use. */
+void cmp_abi_layout_all(const shoal_component_t *c);
 uint32_t cmp_flat_count(cmp_type_t *t); /* nflat, saturating at CMP_FLAT_CAP+1 */
 /* Writes up to cap flat core types (shoal_valtype_t codes); returns the count. */
 uint32_t cmp_flat_types(cmp_type_t *t, uint8_t *out, uint32_t cap);

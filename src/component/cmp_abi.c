@@ -210,3 +210,36 @@ bool cmp_needs_memory(const cmp_type_t *t) {
     if (cmp_needs_memory(t->fields[i].type)) return true;
   return cmp_needs_memory(t->elem) || cmp_needs_memory(t->err);
 }
+
+/* {==================================================================
+** Every layout at once (for components shared between threads)
+** =================================================================== */
+static void layout_deep(cmp_type_t *t) {
+  if (!t || t->all_done) return;
+  t->all_done = true;
+  cmp_abi_layout(t);
+  layout_deep(t->elem);
+  layout_deep(t->err);
+  layout_deep(t->result);
+  if (t->fields)
+    for (uint32_t i = 0; i < t->n; i++) layout_deep(t->fields[i].type);
+  if (t->kind == SHOAL_CT_COMPONENT && t->imports)
+    for (uint32_t i = 0; i < t->n; i++) layout_deep(t->imports[i].type);
+  if (t->exports)
+    for (uint32_t i = 0; i < t->nexports; i++) layout_deep(t->exports[i].type);
+}
+
+static void layout_scope(const cmp_scope_t *s) {
+  for (int k = 0; k < CMP_SORT__COUNT; k++)
+    for (uint32_t i = 0; i < s->space[k].n; i++) layout_deep(s->space[k].items[i].type);
+  for (uint32_t i = 0; i < s->ndefs; i++) {
+    layout_deep(s->defs[i].type);
+    if (s->defs[i].scope) layout_scope(s->defs[i].scope);
+  }
+  for (uint32_t i = 0; i < s->nimports; i++) layout_deep(s->imports[i].type);
+  for (uint32_t i = 0; i < s->nexports; i++) layout_deep(s->exports[i].type);
+  layout_deep(s->type);
+}
+
+void cmp_abi_layout_all(const shoal_component_t *c) { layout_scope(c->root); }
+/* }================================================================== */

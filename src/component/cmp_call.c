@@ -50,14 +50,14 @@ static uint32_t params_flat(cmp_type_t *ft, uint8_t *out) {
   return n;
 }
 
-shoal_err_t cmp_call(shoal_store_t *s, cmp_rfunc_t *f, cmp_table_t *caller_table, const shoal_cval_t *args,
-                     size_t nargs, shoal_cval_t *result, shoal_diag_t *diag) {
+shoal_err_t cmp_call(shoal_store_t *s, cmp_rfunc_t *f, cmp_table_t *caller_table, shoal_wasi_ctx_t *wasi,
+                     const shoal_cval_t *args, size_t nargs, shoal_cval_t *result, shoal_diag_t *diag) {
   cmp_type_t *ft = f->type;
   if (nargs != ft->n) return cmp_fail(diag, SHOAL_ERR_ARG, -1, "%zu arguments given, %u expected", nargs, ft->n);
   if (f->kind == CMP_FN_HOST) {
     shoal_diag_t local;
     shoal_diag_clear(&local);
-    shoal_ccall_t call = {.store = s, .diag = diag ? diag : &local};
+    shoal_ccall_t call = {.store = s, .diag = diag ? diag : &local, .wasi = wasi};
     call.diag->message[0] = 0;
     shoal_err_t e = f->host(&call, f->env, args, nargs, result);
     if (e == SHOAL_ERR_EXIT) {
@@ -165,7 +165,7 @@ shoal_err_t cmp_lowered_fn(shoal_caller_t *caller, void *envp, shoal_raw_t *io) 
   memset(&result, 0, sizeof result);
   if (!e) {
     env->inst->may_leave = false;
-    e = cmp_call(cx.store, env->callee, &env->inst->handles, args, ft->n, &result, &diag);
+    e = cmp_call(cx.store, env->callee, &env->inst->handles, env->inst->wasi, args, ft->n, &result, &diag);
     env->inst->may_leave = true;
   }
   if (!e && ft->result) {

@@ -37,11 +37,6 @@ struct cmp_rinst {
   cmp_rval_t *vals;
 };
 
-typedef struct cmp_imports {
-  const shoal_cimport_t *v;
-  size_t n;
-} cmp_imports_t;
-
 typedef struct cmp_lower_env {
   cmp_rfunc_t *callee;
   shoal_memory_t *memory;
@@ -67,7 +62,19 @@ struct shoal_cinstance {
   cmp_rinst_t *exports;
   cmp_dtor_t *dtors;
   uint32_t ndtors, dtors_cap;
-  void (*cleanup)(void *);  /* host state owned by the instance (WASI) */
+  shoal_wasi_ctx_t *wasi;   /* given to its imports' host functions */
+  bool own_wasi;            /* freed with the instance */
+  shoal_cpre_t *own_pre;    /* made for this instance alone: freed with it */
+};
+
+/* A component with its host imports resolved (cmp_pre.c). */
+struct shoal_cpre {
+  const shoal_component_t *comp;
+  cmp_arena_t arena;
+  cmp_rval_t *imports;      /* by root definition index: each import's value */
+  cmp_dtor_t *dtors;        /* the host resources' destructors */
+  uint32_t ndtors, dtors_cap;
+  void (*cleanup)(void *);  /* host state the pre owns (the WASI host's tables) */
   void *cleanup_data;
 };
 

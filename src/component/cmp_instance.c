@@ -16,7 +16,7 @@ typedef struct frame {
   cmp_cinst_t *inst;
   /* imports: by name, from the enclosing instantiate (or the host) */
   const cmp_def_t *inst_def;      /* the instantiate definition in the parent */
-  const cmp_imports_t *host;
+  const shoal_cpre_t *pre;        /* the root's imports, resolved */
   shoal_diag_t *diag;
 } frame_t;
 
@@ -35,41 +35,8 @@ static bool name_is(const char *a, uint32_t al, const char *b, size_t bl) {
 }
 
 /* {==================================================================
-** Host imports
+** Host resources
 ** =================================================================== */
-/* The host imports with their names' lengths, measured once per
-** instantiation rather than once per import looked up (a hot spot when a
-** server instantiates per request). */
-typedef struct host_imports {
-  cmp_imports_t base;  /* first: frames point at it */
-  const size_t *lens;  /* NULL: out of memory, use strlen */
-} host_imports_t;
-
-static const shoal_cimport_t *host_find(const cmp_imports_t *h, const char *a, uint32_t al, const char *b, uint32_t bl) {
-  const size_t *lens = ((const host_imports_t *)h)->lens;
-  for (size_t i = 0; i < h->n; i++) {
-    const char *n = h->v[i].name;
-    size_t len = lens ? lens[i] : strlen(n);
-    if (!b) {
-      if (name_is(a, al, n, len)) return &h->v[i];
-    } else if (len == (size_t)al + 1 + bl && memcmp(n, a, al) == 0 && n[al] == '#' && memcmp(n + al + 1, b, bl) == 0) {
-      return &h->v[i];
-    }
-  }
-  return NULL;
-}
-
-static cmp_rfunc_t *host_func(frame_t *f, cmp_type_t *ft, const shoal_cimport_t *imp) {
-  struct shoal_cfunc *cf = ralloc(f, sizeof *cf);
-  if (!cf) return NULL;
-  cf->f.type = ft;
-  cf->f.kind = CMP_FN_HOST;
-  cf->f.host = imp->fn;
-  cf->f.env = imp->env;
-  cf->f.name = imp->name;
-  return &cf->f;
-}
-
 static cmp_dtor_t *dtor_push(frame_t *f) {
   shoal_cinstance_t *ci = f->ci;
   if (ci->ndtors == ci->dtors_cap) {
@@ -87,24 +54,9 @@ static cmp_dtor_t *dtor_push(frame_t *f) {
   return dt;
 }
 
-/* A host resource R of instance import `iface` gets the host's destructor
-** "iface#[resource-drop]R" when the host provides one. */
-static shoal_err_t host_resource(frame_t *f, const cmp_def_t *def, const cmp_extern_t *x) {
-  char name[256];
-  int n = snprintf(name, sizeof name, "[resource-drop]%.*s", (int)x->name_len, x->name);
-  if (n < 0 || (size_t)n >= sizeof name) return SHOAL_ERR_OK;
-  const shoal_cimport_t *imp = host_find(f->host, def->name, def->name_len, name, (uint32_t)n);
-  if (!imp) return SHOAL_ERR_OK;
-  cmp_dtor_t *dt = dtor_push(f);
-  if (!dt) return SHOAL_ERR_NOMEM;
-  dt->rt = x->type;
-  dt->has_host = true;
-  dt->host = *imp;
-  return SHOAL_ERR_OK;
-}
-
 /* Calls a host resource's destructor for a dropped own handle. */
-static shoal_err_t host_dtor_call(shoal_store_t *s, const cmp_dtor_t *dt, uint32_t rep, shoal_diag_t *d) {
+static shoal_err_t host_dtor_call(shoal_store_t *s, shoal_wasi_ctx_t *w, const cmp_dtor_t *dt, uint32_t rep,
+                                  shoal_diag_t *d) {
   cmp_rfunc_t rf = {.kind = CMP_FN_HOST, .host = dt->host.fn, .env = dt->host.env, .name = dt->host.name};
   cmp_type_t own = {.kind = SHOAL_CT_OWN, .elem = (cmp_type_t *)dt->rt};
   cmp_field_t param = {.name = "self", .name_len = 4, .type = &own};
@@ -112,53 +64,11 @@ static shoal_err_t host_dtor_call(shoal_store_t *s, const cmp_dtor_t *dt, uint32
   rf.type = &ft;
   shoal_cval_t arg = {.kind = SHOAL_CT_OWN, .of.handle = rep}, res;
   memset(&res, 0, sizeof res);
-  shoal_err_t e = cmp_call(s, &rf, NULL, &arg, 1, &res, d);
+  shoal_err_t e = cmp_call(s, &rf, NULL, w, &arg, 1, &res, d);
   shoal_cval_free(&res);
   return e;
 }
 
-static shoal_err_t host_import(frame_t *f, const cmp_def_t *def, cmp_rval_t *out) {
-  const cmp_imports_t *h = f->host;
-  if (def->sort == CMP_SORT_FUNC) {
-    const shoal_cimport_t *imp = host_find(h, def->name, def->name_len, NULL, 0);
-    if (!imp) return link_err(f, "no host implementation for imported function `%.*s`", def->name, def->name_len);
-    return (out->func = host_func(f, def->type, imp)) ? SHOAL_ERR_OK : SHOAL_ERR_NOMEM;
-  }
-  if (def->sort == CMP_SORT_INSTANCE) {
-    const cmp_type_t *it = def->type;
-    cmp_rinst_t *ri = ralloc(f, sizeof *ri);
-    if (!ri) return SHOAL_ERR_NOMEM;
-    ri->n = it->nexports;
-    ri->names = ralloc(f, (it->nexports + 1) * sizeof *ri->names);
-    ri->name_lens = ralloc(f, (it->nexports + 1) * sizeof *ri->name_lens);
-    ri->sorts = ralloc(f, (it->nexports + 1) * sizeof *ri->sorts);
-    ri->vals = ralloc(f, (it->nexports + 1) * sizeof *ri->vals);
-    if (!ri->names || !ri->name_lens || !ri->sorts || !ri->vals) return SHOAL_ERR_NOMEM;
-    for (uint32_t i = 0; i < it->nexports; i++) {
-      const cmp_extern_t *x = &it->exports[i];
-      ri->names[i] = x->name;
-      ri->name_lens[i] = x->name_len;
-      ri->sorts[i] = x->sort;
-      if (x->sort == CMP_SORT_TYPE) {  /* types have no run-time value */
-        shoal_err_t e = x->type->kind == SHOAL_CT_RESOURCE ? host_resource(f, def, x) : SHOAL_ERR_OK;
-        if (e) return e;
-        continue;
-      }
-      if (x->sort != CMP_SORT_FUNC)
-        return cmp_fail(f->diag, SHOAL_ERR_LINK, -1, "import `%.*s`: host instances can only provide functions and types",
-                        (int)def->name_len, def->name);
-      const shoal_cimport_t *imp = host_find(h, def->name, def->name_len, x->name, x->name_len);
-      if (!imp)
-        return cmp_fail(f->diag, SHOAL_ERR_LINK, -1, "no host implementation for `%.*s#%.*s`", (int)def->name_len,
-                        def->name, (int)x->name_len, x->name);
-      if (!(ri->vals[i].func = host_func(f, x->type, imp))) return SHOAL_ERR_NOMEM;
-    }
-    out->inst = ri;
-    return SHOAL_ERR_OK;
-  }
-  if (def->sort == CMP_SORT_TYPE) return SHOAL_ERR_OK;
-  return link_err(f, "cannot satisfy import `%.*s` from the host", def->name, def->name_len);
-}
 /* }================================================================== */
 
 /* {==================================================================
@@ -209,7 +119,7 @@ static shoal_err_t res_drop(shoal_caller_t *c, void *envp, shoal_raw_t *io) {
     if (dt->rt == copy.rt && dt->has_host) {
       shoal_diag_t d;
       shoal_diag_clear(&d);
-      shoal_err_t e = host_dtor_call(shoal_caller_store(c), dt, copy.rep, &d);
+      shoal_err_t e = host_dtor_call(shoal_caller_store(c), env->inst->wasi, dt, copy.rep, &d);
       if (e == SHOAL_ERR_EXIT) return e;
       if (e) return shoal_caller_trap(c, "%s", d.message[0] ? d.message : shoal_err_message(e));
       break;
@@ -243,7 +153,10 @@ static bool rinst_lookup(const cmp_rinst_t *ri, const char *name, uint32_t len, 
 }
 
 static shoal_err_t def_import(frame_t *f, const cmp_def_t *def, cmp_rval_t *out) {
-  if (!f->parent) return host_import(f, def, out);
+  if (!f->parent) {
+    *out = f->pre->imports[def - f->scope->defs];
+    return SHOAL_ERR_OK;
+  }
   const cmp_def_t *idef = f->inst_def;
   for (uint32_t i = 0; i < idef->nargs; i++) {
     const cmp_arg_t *a = &idef->args[i];
@@ -413,6 +326,7 @@ static shoal_err_t instantiate_scope(frame_t *f, cmp_rinst_t **exports) {
   if (!inst) return SHOAL_ERR_NOMEM;
   inst->may_enter = inst->may_leave = true;
   inst->scope = s;
+  inst->wasi = f->ci->wasi;
   inst->next_all = f->ci->all;
   f->ci->all = inst;
   f->inst = inst;
@@ -442,26 +356,47 @@ static shoal_err_t instantiate_scope(frame_t *f, cmp_rinst_t **exports) {
   return SHOAL_ERR_OK;
 }
 
-shoal_err_t shoal_cinstance_new(shoal_store_t *s, const shoal_component_t *c, const shoal_cimport_t *imports,
-                                size_t nimports, shoal_cinstance_t **out, shoal_diag_t *diag) {
+shoal_err_t shoal_cpre_instantiate(const shoal_cpre_t *p, shoal_store_t *s, shoal_wasi_ctx_t *w,
+                                   shoal_cinstance_t **out, shoal_diag_t *diag) {
   *out = NULL;
   if (diag) shoal_diag_clear(diag);
   shoal_cinstance_t *ci = calloc(1, sizeof *ci);
   if (!ci) return cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
   ci->store = s;
-  ci->comp = c;
-  size_t *lens = nimports ? malloc(nimports * sizeof *lens) : NULL;
-  for (size_t i = 0; lens && i < nimports; i++) lens[i] = strlen(imports[i].name);
-  host_imports_t host = {{imports, nimports}, lens};
-  frame_t f = {.ci = ci, .scope = c->root, .host = &host.base, .diag = diag};
-  shoal_err_t e = instantiate_scope(&f, &ci->exports);
-  free(lens);
+  ci->comp = p->comp;
+  ci->wasi = w;
+  shoal_err_t e = SHOAL_ERR_OK;
+  if (p->ndtors) {
+    if (!(ci->dtors = malloc(p->ndtors * 2 * sizeof *ci->dtors))) {
+      e = cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
+    } else {
+      memcpy(ci->dtors, p->dtors, p->ndtors * sizeof *ci->dtors);
+      ci->ndtors = p->ndtors;
+      ci->dtors_cap = p->ndtors * 2;
+    }
+  }
+  frame_t f = {.ci = ci, .scope = p->comp->root, .pre = p, .diag = diag};
+  if (!e) e = instantiate_scope(&f, &ci->exports);
   if (e) {
     if (diag && diag->code == SHOAL_ERR_OK) cmp_fail(diag, e, -1, "%s", shoal_err_message(e));
     shoal_cinstance_free(ci);
     return e;
   }
   *out = ci;
+  return SHOAL_ERR_OK;
+}
+
+shoal_err_t shoal_cinstance_new(shoal_store_t *s, const shoal_component_t *c, const shoal_cimport_t *imports,
+                                size_t nimports, shoal_cinstance_t **out, shoal_diag_t *diag) {
+  *out = NULL;
+  shoal_cpre_t *p;
+  shoal_err_t e = shoal_cpre_new(c, imports, nimports, &p, diag);
+  if (e) return e;
+  if ((e = shoal_cpre_instantiate(p, s, NULL, out, diag))) {
+    shoal_cpre_free(p);
+    return e;
+  }
+  (*out)->own_pre = p;
   return SHOAL_ERR_OK;
 }
 
@@ -478,16 +413,17 @@ void shoal_cinstance_free(shoal_cinstance_t *ci) {
           shoal_diag_clear(&d);
           uint32_t rep = t->h[h].rep;
           cmp_table_remove(t, h);
-          host_dtor_call(ci->store, &ci->dtors[k], rep, &d);
+          host_dtor_call(ci->store, ci->wasi, &ci->dtors[k], rep, &d);
         }
       if (!i) break;
     }
   }
-  if (ci->cleanup) ci->cleanup(ci->cleanup_data);
   for (cmp_cinst_t *i = ci->all; i; i = i->next_all) cmp_table_free(&i->handles);
   cmp_table_free(&ci->host_table);
   free(ci->dtors);
   cmp_arena_free(&ci->arena);
+  shoal_cpre_free(ci->own_pre);
+  if (ci->own_wasi) shoal_wasi_ctx_free(ci->wasi);
   free(ci);
 }
 
@@ -532,7 +468,7 @@ shoal_err_t shoal_cfunc_call(shoal_store_t *s, shoal_cfunc_t *f, const shoal_cva
   if (result) memset(result, 0, sizeof *result);
   shoal_cval_t dummy;
   memset(&dummy, 0, sizeof dummy);
-  shoal_err_t e = cmp_call(s, rf, NULL, args, nargs, result ? result : &dummy, diag);
+  shoal_err_t e = cmp_call(s, rf, NULL, NULL, args, nargs, result ? result : &dummy, diag);
   shoal_cval_free(&dummy);
   return e;
 }

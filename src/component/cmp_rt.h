@@ -36,6 +36,7 @@ typedef struct cmp_cinst {
   bool may_leave, may_enter;
   uint32_t num_borrows;   /* borrows lent into the current export call */
   const cmp_scope_t *scope;
+  shoal_wasi_ctx_t *wasi;  /* what its imports' host functions see (shoal_ccall_wasi) */
 } cmp_cinst_t;
 
 /* A component-level function value. */
@@ -58,6 +59,7 @@ typedef struct cmp_rfunc {
 struct shoal_ccall {
   shoal_store_t *store;
   shoal_diag_t *diag;
+  shoal_wasi_ctx_t *wasi;  /* the calling instance's */
   int exit_status;
 };
 
@@ -104,7 +106,9 @@ void cmp_table_remove(cmp_table_t *t, uint32_t idx);
 void cmp_table_free(cmp_table_t *t);
 
 /* cmp_call.c */
-shoal_err_t cmp_call(shoal_store_t *s, cmp_rfunc_t *f, cmp_table_t *caller_table, const shoal_cval_t *args,
-                     size_t nargs, shoal_cval_t *result, shoal_diag_t *diag);
+/* caller_table: the caller's handles (NULL: the host's); wasi: the calling
+** instance's context, what host functions get from shoal_ccall_wasi. */
+shoal_err_t cmp_call(shoal_store_t *s, cmp_rfunc_t *f, cmp_table_t *caller_table, shoal_wasi_ctx_t *wasi,
+                     const shoal_cval_t *args, size_t nargs, shoal_cval_t *result, shoal_diag_t *diag);
 
 #endif

@@ -51,9 +51,9 @@ struct shoal_wasi_ctx {
   bool seeded;
 };
 
-/* Each linked host function's env: the context and the function's type. */
+/* Each linked host function's env: the function's type and names (made
+** once per pre-linked component; the context comes with each call). */
 typedef struct wasi_fn_env {
-  shoal_wasi_ctx_t *w;
   const cmp_type_t *type;
   const char *iface, *func;
 } wasi_fn_env_t;
@@ -69,9 +69,10 @@ typedef struct wasi_fn {
   const char *sig;
 } wasi_fn_t;
 
-#define WASI_ARGS shoal_ccall_t *c, void *envp, const shoal_cval_t *a, size_t na, shoal_cval_t *r
+/* envp: only functions whose messages name themselves use it */
+#define WASI_ARGS shoal_ccall_t *c, void *envp __attribute__((unused)), const shoal_cval_t *a, size_t na, shoal_cval_t *r
 #define WASI_ENV ((wasi_fn_env_t *)envp)
-#define WASI_CTX (((wasi_fn_env_t *)envp)->w)
+#define WASI_CTX (c->wasi)
 
 /* cmp_wasi_val.c: building results (false: out of memory) */
 bool wv_string(shoal_cval_t *v, const char *s, size_t n);

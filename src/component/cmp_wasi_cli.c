@@ -40,13 +40,7 @@ void shoal_wasi_ctx_free(shoal_wasi_ctx_t *w) {
   free(w);
 }
 
-/* Host functions made by other layers see their context here while they run. */
-static _Thread_local shoal_wasi_ctx_t *current;
-
-shoal_wasi_ctx_t *shoal_ccall_wasi(shoal_ccall_t *call) {
-  (void)call;
-  return current;
-}
+shoal_wasi_ctx_t *shoal_ccall_wasi(shoal_ccall_t *call) { return call->wasi; }
 /* }================================================================== */
 
 /* {==================================================================
@@ -154,25 +148,10 @@ static const wasi_fn_t cli_fns[] = {
 /* {==================================================================
 ** Linking a component's imports
 ** =================================================================== */
-typedef struct extra_env {   /* an extra import, run with `current` set */
-  const shoal_cimport_t *imp;
-  shoal_wasi_ctx_t *w;
-} extra_env_t;
-
-static shoal_err_t extra_call(shoal_ccall_t *c, void *envp, const shoal_cval_t *a, size_t na, shoal_cval_t *r) {
-  extra_env_t *x = envp;
-  shoal_wasi_ctx_t *saved = current;
-  current = x->w;
-  shoal_err_t e = x->imp->fn(c, x->imp->env, a, na, r);
-  current = saved;
-  return e;
-}
-
+/* The import table of one component (its names and envs), made once per
+** pre-linked component: the context comes with each call. */
 typedef struct wasi_host {
-  shoal_wasi_ctx_t *w;
-  bool own_ctx;
   wasi_fn_env_t *envs;
-  extra_env_t *xenvs;
   char *text;              /* every import name, and "iface\0func" copies for messages */
   size_t used;
   shoal_cimport_t *imps;
@@ -184,9 +163,7 @@ static void wasi_host_free(void *p) {
   if (!h) return;
   free(h->text);
   free(h->envs);
-  free(h->xenvs);
   free(h->imps);
-  if (h->own_ctx) shoal_wasi_ctx_free(h->w);
   free(h);
 }
 
@@ -319,10 +296,9 @@ static void link_one(wasi_host_t *h, const cmp_extern_t *x, bool wasi, const can
   memcpy(copy, name, il + fl + 2);
   copy[il] = 0;  /* "iface\0func" for messages */
   h->used += 2 * (il + fl + 2);
-  h->envs[n] = (wasi_fn_env_t){h->w, ft, copy, copy + il + 1};
+  h->envs[n] = (wasi_fn_env_t){ft, copy, copy + il + 1};
   if (e) {
-    h->xenvs[n] = (extra_env_t){e, h->w};
-    h->imps[n] = (shoal_cimport_t){name, extra_call, &h->xenvs[n]};
+    h->imps[n] = (shoal_cimport_t){name, e->fn, e->env};
     return;
   }
   shoal_chost_fn_t fn = resource ? drop_obj : not_implemented;
@@ -333,12 +309,11 @@ static void link_one(wasi_host_t *h, const cmp_extern_t *x, bool wasi, const can
 
 #define DROP "[resource-drop]"
 
-static shoal_err_t wasi_host_new(const shoal_component_t *c, shoal_wasi_ctx_t *w, const shoal_cimport_t *extra,
-                                 size_t nextra, wasi_host_t **out, shoal_diag_t *diag) {
+static shoal_err_t wasi_host_new(const shoal_component_t *c, const shoal_cimport_t *extra, size_t nextra,
+                                 wasi_host_t **out, shoal_diag_t *diag) {
   const cmp_scope_t *r = c->root;
   wasi_host_t *h = calloc(1, sizeof *h);
   if (!h) return cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
-  h->w = w;
   size_t cap = nextra, text = 1;
   for (uint32_t i = 0; i < r->nimports; i++) {
     const cmp_extern_t *x = &r->imports[i];
@@ -349,9 +324,8 @@ static shoal_err_t wasi_host_new(const shoal_component_t *c, shoal_wasi_ctx_t *w
   }
   h->imps = calloc(cap + 1, sizeof *h->imps);
   h->envs = calloc(cap + 1, sizeof *h->envs);
-  h->xenvs = calloc(cap + 1, sizeof *h->xenvs);
   h->text = malloc(text);
-  if (!h->imps || !h->envs || !h->xenvs || !h->text) goto oom;
+  if (!h->imps || !h->envs || !h->text) goto oom;
   cand_t cands[MAX_CANDS];
   for (uint32_t i = 0; i < r->nimports; i++) {
     const cmp_extern_t *x = &r->imports[i];
@@ -373,11 +347,7 @@ static shoal_err_t wasi_host_new(const shoal_component_t *c, shoal_wasi_ctx_t *w
     }
   }
   /* the extras as given, after: top-level functions, exact names */
-  for (size_t i = 0; i < nextra; i++) {
-    size_t n = h->n + i;
-    h->xenvs[n] = (extra_env_t){&extra[i], w};
-    h->imps[n] = (shoal_cimport_t){extra[i].name, extra_call, &h->xenvs[n]};
-  }
+  for (size_t i = 0; i < nextra; i++) h->imps[h->n + i] = extra[i];
   h->nx = nextra;
   *out = h;
   return SHOAL_ERR_OK;
@@ -386,23 +356,36 @@ oom:
   return cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
 }
 
+shoal_err_t shoal_cpre_new_wasi(const shoal_component_t *c, const shoal_cimport_t *extra, size_t nextra,
+                                shoal_cpre_t **out, shoal_diag_t *diag) {
+  *out = NULL;
+  if (diag) shoal_diag_clear(diag);
+  wasi_host_t *h = NULL;
+  shoal_err_t e = wasi_host_new(c, extra, nextra, &h, diag);
+  if (!e) e = shoal_cpre_new(c, h->imps, h->n + h->nx, out, diag);
+  if (e) {
+    wasi_host_free(h);
+    return e;
+  }
+  (*out)->cleanup = wasi_host_free;  /* the envs and names the pre's functions point into */
+  (*out)->cleanup_data = h;
+  return SHOAL_ERR_OK;
+}
+
+/* A one-off instance: its pre (and maybe its context) go with it. */
 static shoal_err_t instantiate(shoal_store_t *s, const shoal_component_t *c, shoal_wasi_ctx_t *w, bool own_ctx,
                                const shoal_cimport_t *extra, size_t nextra, shoal_cinstance_t **out,
                                shoal_diag_t *diag) {
   *out = NULL;
-  wasi_host_t *h = NULL;
-  shoal_err_t e = wasi_host_new(c, w, extra, nextra, &h, diag);
+  shoal_cpre_t *p = NULL;
+  shoal_err_t e = shoal_cpre_new_wasi(c, extra, nextra, &p, diag);
+  if (!e && (e = shoal_cpre_instantiate(p, s, w, out, diag))) shoal_cpre_free(p);
   if (e) {
     if (own_ctx) shoal_wasi_ctx_free(w);
     return e;
   }
-  h->own_ctx = own_ctx;
-  if ((e = shoal_cinstance_new(s, c, h->imps, h->n + h->nx, out, diag))) {
-    wasi_host_free(h);
-    return e;
-  }
-  (*out)->cleanup = wasi_host_free;
-  (*out)->cleanup_data = h;
+  (*out)->own_pre = p;
+  (*out)->own_wasi = own_ctx;
   return SHOAL_ERR_OK;
 }
 

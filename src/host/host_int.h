@@ -172,6 +172,7 @@ struct shoal_proxy_worker {
   shoal_component_t *comp;      /* per worker: lazily computed ABI layouts are not shared between threads */
   shoal_cimport_t imports[96];
   size_t nimports;
+  shoal_cpre_t *pre;            /* comp with the WASI 0.2 host and imports above, linked once */
   host_rq_t *rq;                /* the request being handled */
   pthread_mutex_t lock;         /* guards store/wasi for interrupts from other threads */
   shoal_store_t *store;

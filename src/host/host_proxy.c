@@ -86,12 +86,17 @@ shoal_err_t shoal_proxy_worker_new(shoal_proxy_t *p, shoal_proxy_worker_t **out,
   size_t cap = sizeof w->imports / sizeof *w->imports;
   w->nimports = host_http_imports(w, w->imports, cap);
   w->nimports += host_outgoing_imports(w, w->imports + w->nimports, cap - w->nimports);
+  if ((e = shoal_cpre_new_wasi(w->comp, w->imports, w->nimports, &w->pre, diag))) {
+    shoal_proxy_worker_free(w);
+    return e;
+  }
   *out = w;
   return SHOAL_ERR_OK;
 }
 
 void shoal_proxy_worker_free(shoal_proxy_worker_t *w) {
   if (!w) return;
+  shoal_cpre_free(w->pre);
   shoal_component_free(w->comp);
   pthread_mutex_destroy(&w->lock);
   free(w);
@@ -197,7 +202,7 @@ shoal_proxy_outcome_t host_proxy_run(shoal_proxy_worker_t *w, const shoal_http_r
   if (p->cfg.timeout_ms)
     atomic_store(&w->deadline_ns, (int_fast64_t)(host_now_ns() + (uint64_t)p->cfg.timeout_ms * 1000000u));
 
-  if ((e = shoal_cinstance_new_wasi_ctx(store, w->comp, wasi, w->imports, w->nimports, &inst, diag))) goto done;
+  if ((e = shoal_cpre_instantiate(w->pre, store, wasi, &inst, diag))) goto done;
   shoal_cfunc_t *f = shoal_cinstance_func(inst, p->handle_name);
   uint32_t req_rep = host_obj_new(&rq, HOST_INCOMING_REQUEST);
   uint32_t out_rep = host_obj_new(&rq, HOST_RESPONSE_OUTPARAM);
