@@ -19,24 +19,24 @@ static uint8_t *read_file(const char *path, size_t *len) {
   return b;
 }
 
-/* Store + WASI context + instance, then freed: what every request pays. */
+/* WASI context + instance in the worker's store, then freed and the store
+** reset: what every request pays. */
 static double instantiate_us(shoal_proxy_worker_t *w, int n) {
   static const shoal_crun_config_t wcfg = {0};
   uint64_t t0 = host_now_ns();
   for (int i = 0; i < n; i++) {
-    shoal_store_config_t scfg = {.size = sizeof scfg, .max_call_depth = 4096};  /* as shoal serve */
-    shoal_store_t *s = NULL;
+    shoal_store_t *s = w->spare;
     shoal_wasi_ctx_t *wasi = NULL;
     shoal_cinstance_t *inst = NULL;
     shoal_diag_t d;
-    if (shoal_store_new(&scfg, &s) || shoal_wasi_ctx_new(&wcfg, &wasi, &d) ||
+    if (shoal_wasi_ctx_new(&wcfg, &wasi, &d) ||
         shoal_cpre_instantiate(w->pre, s, wasi, &inst, &d)) {
       fprintf(stderr, "instantiate failed: %s\n", d.message);
       exit(1);
     }
     shoal_cinstance_free(inst);
     shoal_wasi_ctx_free(wasi);
-    shoal_store_free(s);
+    shoal_store_reset(s);
   }
   return (double)(host_now_ns() - t0) / 1e3 / n;
 }

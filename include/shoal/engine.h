@@ -233,6 +233,14 @@ typedef struct shoal_store_config {
 
 shoal_err_t shoal_store_new(const shoal_store_config_t *cfg, shoal_store_t **out);
 void shoal_store_free(shoal_store_t *s);
+/* Frees everything made in s (instances, memories, tables, globals, host
+** functions: their pointers are dead after) and leaves s as a fresh store
+** of the same configuration and data, keeping what makes a store costly
+** to make: its stacks, its first arena block, and the address-space
+** reservations of its memories, which the next memories reuse (their pages
+** dropped, so they read as zero). For a host that makes one short-lived
+** instance after another. SHOAL_ERR_ARG while s is executing. */
+shoal_err_t shoal_store_reset(shoal_store_t *s);
 
 /* Ask the running execution to stop with SHOAL_ERR_TRAP_INTERRUPT. Safe to
 ** call from another thread or a signal handler; noticed at the next loop

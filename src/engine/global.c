@@ -19,13 +19,11 @@ static bool global_valtype(shoal_valtype_t t) {
 
 shoal_global_t *shoal_global_new(shoal_store_t *s, shoal_valtype_t t, bool mutable_, shoal_val_t v) {
   if (!s || !global_valtype(t) || v.type != t) return NULL;
-  shoal_global_t *g = calloc(1, sizeof *g);
+  shoal_global_t *g = eng_store_alloc(s, sizeof *g);
   if (!g) return NULL;
   g->type.type = (eng_valtype)t;
   g->type.mut = mutable_;
   g->val = shoal_val_to_raw(&v);
-  g->next_in_store = s->globals;
-  s->globals = g;
   return g;
 }
 

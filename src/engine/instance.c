@@ -200,20 +200,9 @@ void *eng_elem_item(const shoal_instance_t *inst, const eng_elem *seg, uint32_t 
 
 /* Frees an instance's own arrays and the instance (the store frees the
 ** memories, tables and globals it made). */
-void eng_instance_free(shoal_instance_t *inst) {
-  free(inst->funcs);
-  free(inst->own_funcs);
-  free(inst->tables);
-  free(inst->mems);
-  free(inst->globals);
-  free(inst->own_globals);
-  free(inst->elem_dropped);
-  free(inst->data_dropped);
-  free(inst);
-}
-
-/* calloc that never returns NULL for a zero count, so NULL means failure. */
-static void *alloc_array(size_t n, size_t size) { return calloc(n ? n : 1, size); }
+/* From the store's arena (an instance lives as long as its store); never
+** NULL for a zero count, so NULL means failure. */
+static void *alloc_array(shoal_store_t *s, size_t n, size_t size) { return eng_store_alloc(s, (n ? n : 1) * size); }
 
 /* Steps 1-2: an instance with its entities, not yet linked or initialised
 ** by segments. Entities it creates are owned by the store from the start. */
@@ -221,23 +210,21 @@ static shoal_err_t instance_alloc(shoal_store_t *s, const shoal_module_t *m,
                                   const shoal_extern_t *imports, shoal_instance_t **out,
                                   shoal_diag_t *diag) {
   shoal_err_t err = SHOAL_ERR_OK;
-  shoal_instance_t *inst = calloc(1, sizeof *inst);
+  shoal_instance_t *inst = eng_store_alloc(s, sizeof *inst);
   if (!inst) return ENG_ERR(diag, SHOAL_ERR_NOMEM, -1, "out of host memory for an instance");
   inst->store = s;
   inst->module = m;
-  inst->funcs = alloc_array(m->nfuncs, sizeof *inst->funcs);
-  inst->own_funcs = alloc_array(m->nfuncs - m->nimported_funcs, sizeof *inst->own_funcs);
-  inst->tables = alloc_array(m->ntables, sizeof *inst->tables);
-  inst->mems = alloc_array(m->nmems, sizeof *inst->mems);
-  inst->globals = alloc_array(m->nglobals, sizeof *inst->globals);
-  inst->own_globals = alloc_array(m->nglobals - m->nimported_globals, sizeof *inst->own_globals);
-  inst->elem_dropped = alloc_array(m->nelems, 1);
-  inst->data_dropped = alloc_array(m->ndatas, 1);
+  inst->funcs = alloc_array(s, m->nfuncs, sizeof *inst->funcs);
+  inst->own_funcs = alloc_array(s, m->nfuncs - m->nimported_funcs, sizeof *inst->own_funcs);
+  inst->tables = alloc_array(s, m->ntables, sizeof *inst->tables);
+  inst->mems = alloc_array(s, m->nmems, sizeof *inst->mems);
+  inst->globals = alloc_array(s, m->nglobals, sizeof *inst->globals);
+  inst->own_globals = alloc_array(s, m->nglobals - m->nimported_globals, sizeof *inst->own_globals);
+  inst->elem_dropped = alloc_array(s, m->nelems, 1);
+  inst->data_dropped = alloc_array(s, m->ndatas, 1);
   if (!inst->funcs || !inst->own_funcs || !inst->tables || !inst->mems || !inst->globals ||
-      !inst->own_globals || !inst->elem_dropped || !inst->data_dropped) {
-    err = ENG_ERR(diag, SHOAL_ERR_NOMEM, -1, "out of host memory for an instance");
-    goto fail;
-  }
+      !inst->own_globals || !inst->elem_dropped || !inst->data_dropped)
+    return ENG_ERR(diag, SHOAL_ERR_NOMEM, -1, "out of host memory for an instance");
 
   /* Imports come first in each index space, in import order. */
   uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
@@ -273,8 +260,7 @@ static shoal_err_t instance_alloc(shoal_store_t *s, const shoal_module_t *m,
   }
   *out = inst;
   return SHOAL_ERR_OK;
-fail:
-  eng_instance_free(inst);
+fail:  /* what was made so far belongs to the store already */
   return err;
 }
 

@@ -29,8 +29,6 @@ shoal_err_t eng_memory_create(shoal_store_t *s, const eng_limits *lim, shoal_mem
     return ENG_ERR(diag, SHOAL_ERR_NOMEM, -1,
                    "memory of %llu pages exceeds the limit of %llu pages",
                    (unsigned long long)lim->min, (unsigned long long)max_pages);
-  shoal_memory_t *m = calloc(1, sizeof *m);
-  if (!m) return ENG_ERR(diag, SHOAL_ERR_NOMEM, -1, "out of host memory for a memory");
   /* At least one page reserved so base is a real mapping even when the
   ** maximum is 0. */
   uint64_t reserve = (max_pages ? max_pages : 1) * (uint64_t)ENG_PAGE_SIZE;
@@ -38,11 +36,27 @@ shoal_err_t eng_memory_create(shoal_store_t *s, const eng_limits *lim, shoal_mem
   reserve = ENG_GUARD_RESERVE;     /* loads and stores are not bounds-checked: see guard.h */
 #endif
 #if SIZE_MAX < UINT64_MAX
-  if (reserve > SIZE_MAX) {
-    free(m);
+  if (reserve > SIZE_MAX)
     return ENG_ERR(diag, SHOAL_ERR_NOMEM, -1, "memory reservation too large for this host");
-  }
 #endif
+  size_t size = (size_t)(lim->min * ENG_PAGE_SIZE);
+  /* a mapping of a memory of a reset store: zeroed already, only its
+  ** accessible part may differ */
+  shoal_memory_t *m;
+  for (shoal_memory_t **pp = &s->spare_mems; (m = *pp); pp = &m->next_in_store) {
+    if (m->reserved != (size_t)reserve) continue;
+    bool ok = m->size > size ? mprotect(m->base + size, m->size - size, PROT_NONE) == 0
+            : m->size < size ? mprotect(m->base + m->size, size - m->size, PROT_READ | PROT_WRITE) == 0 : true;
+    if (!ok) break;
+    *pp = m->next_in_store;
+    uint8_t *base = m->base;
+    memset(m, 0, sizeof *m);
+    m->base = base;
+    m->reserved = (size_t)reserve;
+    goto ready;
+  }
+  m = calloc(1, sizeof *m);
+  if (!m) return ENG_ERR(diag, SHOAL_ERR_NOMEM, -1, "out of host memory for a memory");
   void *p = mmap(NULL, (size_t)reserve, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) {
@@ -50,7 +64,6 @@ shoal_err_t eng_memory_create(shoal_store_t *s, const eng_limits *lim, shoal_mem
     return ENG_ERR(diag, SHOAL_ERR_NOMEM, -1, "cannot reserve %llu bytes for a memory",
                    (unsigned long long)reserve);
   }
-  size_t size = (size_t)(lim->min * ENG_PAGE_SIZE);
   if (size && mprotect(p, size, PROT_READ | PROT_WRITE) != 0) {
     munmap(p, (size_t)reserve);
     free(m);
@@ -58,15 +71,35 @@ shoal_err_t eng_memory_create(shoal_store_t *s, const eng_limits *lim, shoal_mem
                    (unsigned long long)lim->min);
   }
   m->base = p;
+  m->reserved = (size_t)reserve;
+ready:
   m->size = size;
   m->pages = lim->min;
   m->max_pages = max_pages;
   m->decl = *lim;
-  m->reserved = (size_t)reserve;
   m->next_in_store = s->memories;
   s->memories = m;
   *out = m;
   return SHOAL_ERR_OK;
+}
+
+void eng_memory_unmap(shoal_memory_t *m) {
+  if (m->base) munmap(m->base, m->reserved);
+  m->base = NULL;
+}
+
+void eng_memory_retire(shoal_store_t *s, shoal_memory_t *m) {
+  /* dropping the pages is what makes them read as zero again; a store
+  ** keeps a few mappings (one per memory of a typical component) */
+  unsigned n = 0;
+  for (shoal_memory_t *k = s->spare_mems; k; k = k->next_in_store) n++;
+  if (!m->base || n >= 4 || (m->size && madvise(m->base, m->size, MADV_DONTNEED) != 0)) {
+    eng_memory_unmap(m);
+    free(m);
+    return;
+  }
+  m->next_in_store = s->spare_mems;
+  s->spare_mems = m;
 }
 
 int64_t eng_memory_grow(shoal_memory_t *m, uint64_t delta) {

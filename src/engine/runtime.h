@@ -31,7 +31,6 @@ struct shoal_table {
 struct shoal_global {
   eng_globaltype type;
   shoal_raw_t val;
-  struct shoal_global *next_in_store;
 };
 
 struct shoal_func {
@@ -106,12 +105,16 @@ struct shoal_store {
   eng_suspend susp;
   int exit_code;
 
-  /* Ownership lists */
+  /* Ownership: small objects (instances and their arrays, functions,
+  ** globals, table headers) come from the store's arena, freed at once;
+  ** the lists are of what needs more than that. */
+  struct eng_block *blocks;       /* the arena; the first block is kept by shoal_store_reset */
+  size_t block_used;
   shoal_instance_t *instances;
   shoal_memory_t *memories;
   shoal_table_t *tables;
-  shoal_global_t *globals;
   shoal_func_t *host_funcs;
+  shoal_memory_t *spare_mems;     /* mappings kept by shoal_store_reset for the next memories */
 
   /* Added by instance.c: when an outer call suspends, its raw io buffer is
   ** moved here (and susp.io repointed) so it outlives the caller's frame. */
@@ -130,9 +133,6 @@ struct shoal_caller {
 shoal_err_t eng_invoke(shoal_store_t *s, shoal_func_t *f, shoal_raw_t *io, shoal_diag_t *diag);
 shoal_err_t eng_resume(shoal_store_t *s, shoal_diag_t *diag);
 
-/* instance.c: frees an instance's own arrays (store.c frees the rest). */
-void eng_instance_free(shoal_instance_t *inst);
-
 /* instance.c: evaluates a validated constant expression. */
 shoal_raw_t eng_constexpr_eval(const shoal_instance_t *inst, const eng_constexpr *ce);
 /* The reference held by item i of element segment seg (not dropped). */
@@ -145,6 +145,11 @@ int64_t eng_table_grow(shoal_table_t *t, uint64_t delta, void *init);
 
 /* store.c: the store's stack, reserved on first use. */
 shoal_err_t eng_store_stack(shoal_store_t *s);
+/* store.c: n zeroed bytes living as long as the store (NULL: out of memory). */
+void *eng_store_alloc(shoal_store_t *s, size_t n);
+/* memory.c: a memory's mapping kept for reuse (zeroed), or unmapped. */
+void eng_memory_retire(shoal_store_t *s, shoal_memory_t *m);
+void eng_memory_unmap(shoal_memory_t *m);
 
 /* memory.c / table.c: create an entity owned by s with the given type
 ** (limits checked against the store's limits). */

@@ -39,37 +39,106 @@ shoal_err_t shoal_store_new(const shoal_store_config_t *cfg, shoal_store_t **out
 }
 
 
-void shoal_store_free(shoal_store_t *s) {
-  if (!s) return;
-  for (shoal_instance_t *i = s->instances, *n; i; i = n) {
-    n = i->next_in_store;
-    eng_instance_free(i);
+/* {===================================================================
+** The arena: small objects living as long as the store, freed at once
+** =================================================================== */
+typedef struct eng_block {
+  struct eng_block *next;
+  size_t cap;
+  max_align_t data[];
+} eng_block;
+
+#define STORE_BLOCK 16384u
+
+void *eng_store_alloc(shoal_store_t *s, size_t n) {
+  n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+  eng_block *b = s->blocks;
+  if (!b || b->cap - s->block_used < n) {
+    size_t cap = n > STORE_BLOCK ? n : STORE_BLOCK;
+    if (!(b = malloc(sizeof *b + cap))) return NULL;
+    /* a new block goes behind the current one when it is only for this
+    ** large object, so the current one keeps serving small ones */
+    if (s->blocks && cap > STORE_BLOCK) {
+      b->next = s->blocks->next;
+      s->blocks->next = b;
+      b->cap = cap;
+      memset(b->data, 0, n);
+      return b->data;
+    }
+    b->next = s->blocks;
+    b->cap = cap;
+    s->blocks = b;
+    s->block_used = 0;
   }
+  void *p = (char *)b->data + s->block_used;
+  s->block_used += n;
+  memset(p, 0, n);
+  return p;
+}
+/* }=================================================================== */
+
+/* Everything made in s, except what shoal_store_reset keeps (the first
+** block of the arena and the spare memory mappings when keep). */
+static void release(shoal_store_t *s, bool keep) {
   for (shoal_memory_t *m = s->memories, *n; m; m = n) {
     n = m->next_in_store;
-    if (m->base) munmap(m->base, m->reserved);
-    free(m);
+    if (keep) {
+      eng_memory_retire(s, m);
+    } else {
+      eng_memory_unmap(m);
+      free(m);
+    }
   }
-  for (shoal_table_t *t = s->tables, *n; t; t = n) {
-    n = t->next_in_store;
-    free(t->elems);
-    free(t);
-  }
-  for (shoal_global_t *g = s->globals, *n; g; g = n) {
-    n = g->next_in_store;
-    free(g);
-  }
-  for (shoal_func_t *f = s->host_funcs, *n; f; f = n) {
-    n = f->next_in_store;
+  s->memories = NULL;
+  for (shoal_table_t *t = s->tables; t; t = t->next_in_store) free(t->elems);
+  s->tables = NULL;
+  for (shoal_func_t *f = s->host_funcs; f; f = f->next_in_store)
     if (f->env_free) f->env_free(f->env);
-    free(f->own_type.types);
-    free(f->host_valtypes);
-    free(f);
+  s->host_funcs = NULL;
+  s->instances = NULL;
+  eng_block *b = s->blocks, *first = NULL;
+  if (keep && b) {  /* keep the oldest block: the one a store of this size always needs */
+    while (b->next) {
+      eng_block *n = b->next;
+      free(b);
+      b = n;
+    }
+    first = b;
+  } else {
+    while (b) {
+      eng_block *n = b->next;
+      free(b);
+      b = n;
+    }
+  }
+  s->blocks = first;
+  s->block_used = 0;
+}
+
+void shoal_store_free(shoal_store_t *s) {
+  if (!s) return;
+  release(s, false);
+  for (shoal_memory_t *m = s->spare_mems, *n; m; m = n) {
+    n = m->next_in_store;
+    eng_memory_unmap(m);
+    free(m);
   }
   if (s->stack) munmap(s->stack, s->stack_reserved);
   free(s->frames);
   free(s->susp_iobuf);
   free(s);
+}
+
+shoal_err_t shoal_store_reset(shoal_store_t *s) {
+  if (!s) return SHOAL_ERR_ARG;
+  if (s->stack_top || s->depth) return SHOAL_ERR_ARG;  /* called from inside an execution */
+  release(s, true);
+  memset(&s->susp, 0, sizeof s->susp);
+  s->cur_func = NULL;
+  s->exit_code = 0;
+  atomic_store(&s->interrupt, 0);
+  shoal_store_set_fuel(s, s->cfg.fuel);
+  return SHOAL_ERR_OK;
 }
 
 void shoal_store_interrupt(shoal_store_t *s) {
@@ -149,17 +218,11 @@ shoal_func_t *shoal_func_new_host(shoal_store_t *s, const shoal_functype_t *type
   for (uint32_t i = 0; i < type->nresults; i++)
     if (!valid_valtype(type->results[i])) return NULL;
 
-  shoal_func_t *f = calloc(1, sizeof *f);
+  shoal_func_t *f = eng_store_alloc(s, sizeof *f + (n + 1) * sizeof *f->host_valtypes + n + 1);
   if (!f) return NULL;
-  /* +1: a zero-length type still gets real allocations. */
-  f->own_type.types = malloc(n + 1);
-  f->host_valtypes = malloc((n + 1) * sizeof *f->host_valtypes);
-  if (!f->own_type.types || !f->host_valtypes) {
-    free(f->own_type.types);
-    free(f->host_valtypes);
-    free(f);
-    return NULL;
-  }
+  /* +1: a zero-length type still gets real pointers */
+  f->host_valtypes = (shoal_valtype_t *)(f + 1);
+  f->own_type.types = (eng_valtype *)(f->host_valtypes + n + 1);
   f->own_type.nparams = type->nparams;
   f->own_type.nresults = type->nresults;
   /* The same hash decode.c gives module types, should anyone compare. */

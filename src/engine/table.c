@@ -22,12 +22,11 @@ shoal_err_t eng_table_create(shoal_store_t *s, eng_valtype elem, const eng_limit
     return ENG_ERR(diag, SHOAL_ERR_NOMEM, -1,
                    "table of %llu elements exceeds the limit of %llu elements",
                    (unsigned long long)lim->min, (unsigned long long)max);
-  shoal_table_t *t = calloc(1, sizeof *t);
+  shoal_table_t *t = eng_store_alloc(s, sizeof *t);
   if (!t) return ENG_ERR(diag, SHOAL_ERR_NOMEM, -1, "out of host memory for a table");
   if (lim->min) {
     t->elems = malloc((size_t)lim->min * sizeof *t->elems);
     if (!t->elems) {
-      free(t);
       return ENG_ERR(diag, SHOAL_ERR_NOMEM, -1, "out of host memory for a table of %llu elements",
                      (unsigned long long)lim->min);
     }

@@ -175,7 +175,8 @@ struct shoal_proxy_worker {
   shoal_cpre_t *pre;            /* comp with the WASI 0.2 host and imports above, linked once */
   host_rq_t *rq;                /* the request being handled */
   pthread_mutex_t lock;         /* guards store/wasi for interrupts from other threads */
-  shoal_store_t *store;
+  shoal_store_t *spare;         /* the store of every request, reset after each */
+  shoal_store_t *store;         /* spare while a request runs, else NULL */
   shoal_wasi_ctx_t *wasi;
   atomic_bool timed_out;
   atomic_int_fast64_t deadline_ns; /* CLOCK_MONOTONIC; 0: idle */

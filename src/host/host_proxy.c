@@ -86,7 +86,10 @@ shoal_err_t shoal_proxy_worker_new(shoal_proxy_t *p, shoal_proxy_worker_t **out,
   size_t cap = sizeof w->imports / sizeof *w->imports;
   w->nimports = host_http_imports(w, w->imports, cap);
   w->nimports += host_outgoing_imports(w, w->imports + w->nimports, cap - w->nimports);
-  if ((e = shoal_cpre_new_wasi(w->comp, w->imports, w->nimports, &w->pre, diag))) {
+  shoal_store_config_t scfg = {.size = sizeof scfg, .max_memory_bytes = p->cfg.max_memory_bytes,
+                               .max_call_depth = p->cfg.max_call_depth ? p->cfg.max_call_depth : 4096};
+  if (shoal_store_new(&scfg, &w->spare)) e = SHOAL_ERR_NOMEM;
+  if (e || (e = shoal_cpre_new_wasi(w->comp, w->imports, w->nimports, &w->pre, diag))) {
     shoal_proxy_worker_free(w);
     return e;
   }
@@ -97,6 +100,7 @@ shoal_err_t shoal_proxy_worker_new(shoal_proxy_t *p, shoal_proxy_worker_t **out,
 void shoal_proxy_worker_free(shoal_proxy_worker_t *w) {
   if (!w) return;
   shoal_cpre_free(w->pre);
+  shoal_store_free(w->spare);
   shoal_component_free(w->comp);
   pthread_mutex_destroy(&w->lock);
   free(w);
@@ -182,15 +186,12 @@ shoal_proxy_outcome_t host_proxy_run(shoal_proxy_worker_t *w, const shoal_http_r
   const shoal_proxy_t *p = w->p;
   host_rq_t rq = {.w = w, .req = req, .x = x};
   rq.req_body = (host_buf_t){(uint8_t *)req->body, req->body_len, req->body_len, 0, x ? &x->in : NULL};
-  shoal_store_config_t scfg = {.size = sizeof scfg, .max_memory_bytes = p->cfg.max_memory_bytes,
-                               .max_call_depth = p->cfg.max_call_depth ? p->cfg.max_call_depth : 4096};
   static const shoal_crun_config_t wcfg = {0};
-  shoal_store_t *store = NULL;
+  shoal_store_t *store = w->spare;  /* NULL: a reset failed and no new one could be made */
   shoal_wasi_ctx_t *wasi = NULL;
   shoal_cinstance_t *inst = NULL;
   shoal_proxy_outcome_t outcome = SHOAL_PROXY_TRAP;
-  shoal_err_t e = shoal_store_new(&scfg, &store);
-  if (!e) e = shoal_wasi_ctx_new(&wcfg, &wasi, diag);
+  shoal_err_t e = store ? shoal_wasi_ctx_new(&wcfg, &wasi, diag) : SHOAL_ERR_NOMEM;
   if (e) goto done;
   rq.wasi = wasi;
   w->rq = &rq;
@@ -247,7 +248,14 @@ done:
   shoal_wasi_ctx_free(wasi);
   host_rq_free(&rq);
   w->rq = NULL;
-  shoal_store_free(store);
+  /* as fresh for the next request, without unmapping what it reserved */
+  if (store && shoal_store_reset(store) != SHOAL_ERR_OK) {
+    shoal_store_config_t scfg = {.size = sizeof scfg, .max_memory_bytes = p->cfg.max_memory_bytes,
+                                 .max_call_depth = p->cfg.max_call_depth ? p->cfg.max_call_depth : 4096};
+    shoal_store_free(store);
+    w->spare = NULL;
+    shoal_store_new(&scfg, &w->spare);
+  }
   if (x) {  /* tell the connection: the body is complete (or cut short), the outcome */
     host_pipe_close(&x->out);
     host_pipe_abandon(&x->in);

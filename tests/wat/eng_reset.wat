@@ -1,0 +1,23 @@
+;; shoal_store_reset (tests/engine/test_store_reset.c): the state a fresh
+;; instance must see again after a reset of its store.
+(module
+  (import "env" "reset_inside" (func $reset_inside (result i32)))
+  (memory (export "memory") 1 4)
+  (data (i32.const 16) "abc")
+  (global $count (mut i32) (i32.const 5))
+  (table 2 funcref)
+  (elem (i32.const 0) $load)
+  (func $load (export "load") (param i32) (result i32) (i32.load8_u (local.get 0)))
+  (func (export "store") (param i32) (result i32)
+    (i32.store8 (local.get 0) (i32.const 77)) (i32.const 0))
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+  (func (export "size") (param i32) (result i32) (memory.size))
+  (func (export "bump") (param i32) (result i32)
+    (global.set $count (i32.add (global.get $count) (local.get 0))) (global.get $count))
+  (func (export "set_slot") (param i32) (result i32)
+    (table.set 0 (i32.const 1) (ref.func $load)) (i32.const 0))
+  (func (export "slot_null") (param i32) (result i32) (ref.is_null (table.get 0 (i32.const 1))))
+  (func (export "spin") (param i32) (result i32)
+    (loop $l (local.set 0 (i32.sub (local.get 0) (i32.const 1))) (br_if $l (local.get 0)))
+    (local.get 0))
+  (func (export "reset_inside") (param i32) (result i32) (call $reset_inside)))
