@@ -30,7 +30,7 @@ static double instantiate_us(shoal_proxy_worker_t *w, int n) {
     shoal_cinstance_t *inst = NULL;
     shoal_diag_t d;
     if (shoal_wasi_ctx_new(&wcfg, &wasi, &d) ||
-        shoal_cpre_instantiate(w->pre, s, wasi, &inst, &d)) {
+        shoal_cpre_instantiate(w->p->pre, s, wasi, &inst, &d)) {
       fprintf(stderr, "instantiate failed: %s\n", d.message);
       exit(1);
     }

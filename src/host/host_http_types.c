@@ -11,7 +11,9 @@
 
 #define HOSTFN(name) \
   static shoal_err_t name(shoal_ccall_t *c, void *env, const shoal_cval_t *a, size_t n, shoal_cval_t *r)
-#define RQ host_rq_t *rq = ((host_worker_t *)env)->rq; (void)rq; (void)n; (void)a; (void)r
+/* the request: of the worker whose store runs the guest (the imports are shared by every worker) */
+#define RQ host_rq_t *rq = ((host_worker_t *)shoal_store_data(shoal_ccall_store(c)))->rq; \
+  (void)env; (void)rq; (void)n; (void)a; (void)r
 #define OOM shoal_ccall_trap(c, "out of host memory")
 #define OBJ(o, i, k, what) \
   host_obj_t *o = n > (i) ? host_obj_get(rq, a[i].of.handle, k) : NULL; \
@@ -795,9 +797,9 @@ static const fn_def_t defs[] = {
   {T "[method]outgoing-request.body", message_body},
 };
 
-size_t host_http_imports(host_worker_t *w, shoal_cimport_t *out, size_t cap) {
+size_t host_http_imports(shoal_cimport_t *out, size_t cap) {
   size_t k = 0;
   for (size_t i = 0; i < sizeof defs / sizeof *defs && k < cap; i++)
-    out[k++] = (shoal_cimport_t){defs[i].name, defs[i].fn, w};
+    out[k++] = (shoal_cimport_t){defs[i].name, defs[i].fn, NULL};
   return k;
 }

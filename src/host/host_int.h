@@ -148,9 +148,10 @@ void host_cv_own(shoal_cval_t *v, uint32_t rep);
 /* A string or list<u8> argument as malloc'ed bytes (NUL-terminated). */
 char *host_cv_dup(const shoal_cval_t *v, size_t *n);
 
-/* The wasi:http host imports (host_http_types.c, host_outgoing.c), env = the worker. */
-size_t host_http_imports(host_worker_t *w, shoal_cimport_t *out, size_t cap);
-size_t host_outgoing_imports(host_worker_t *w, shoal_cimport_t *out, size_t cap);
+/* The wasi:http host imports (host_http_types.c, host_outgoing.c); they
+** find their worker as the data of the store they run in. */
+size_t host_http_imports(shoal_cimport_t *out, size_t cap);
+size_t host_outgoing_imports(shoal_cimport_t *out, size_t cap);
 /* Performs outgoing request rep (host_outgoing.c): sets its future's result. */
 void host_outgoing_perform(host_rq_t *rq, uint32_t future_rep);
 /* An input-stream over buf in rq's WASI context; 0 when out of memory. */
@@ -160,22 +161,22 @@ uint32_t host_input_stream(host_rq_t *rq, host_buf_t *buf);
 /* {==================================================================
 ** Proxies and workers (host_proxy.c)
 ** =================================================================== */
+/* The component, decoded and pre-linked once: every worker instantiates
+** the same pre (which only reads it) in a store of its own. */
 struct shoal_proxy {
-  uint8_t *bytes;
-  size_t len;
+  shoal_component_t *comp;
+  shoal_cimport_t imports[96];
+  size_t nimports;
+  shoal_cpre_t *pre;
   shoal_proxy_config_t cfg;
   char handle_name[96];         /* "wasi:http/incoming-handler@0.2.x#handle" */
 };
 
 struct shoal_proxy_worker {
   shoal_proxy_t *p;
-  shoal_component_t *comp;      /* per worker: lazily computed ABI layouts are not shared between threads */
-  shoal_cimport_t imports[96];
-  size_t nimports;
-  shoal_cpre_t *pre;            /* comp with the WASI 0.2 host and imports above, linked once */
   host_rq_t *rq;                /* the request being handled */
   pthread_mutex_t lock;         /* guards store/wasi for interrupts from other threads */
-  shoal_store_t *spare;         /* the store of every request, reset after each */
+  shoal_store_t *spare;         /* the store of every request (data: this worker), reset after each */
   shoal_store_t *store;         /* spare while a request runs, else NULL */
   shoal_wasi_ctx_t *wasi;
   atomic_bool timed_out;

@@ -43,16 +43,13 @@ shoal_err_t shoal_proxy_new(const uint8_t *bytes, size_t len, const shoal_proxy_
   shoal_err_t e = shoal_component_new(bytes, len, &c, diag);
   if (e) return e;
   shoal_proxy_t *p = calloc(1, sizeof *p);
-  if (!p || !(p->bytes = malloc(len ? len : 1))) {
-    free(p);
+  if (!p) {
     shoal_component_free(c);
     return SHOAL_ERR_NOMEM;
   }
-  memcpy(p->bytes, bytes, len);
-  p->len = len;
+  p->comp = c;
   if (cfg) memcpy(&p->cfg, cfg, cfg->size < sizeof p->cfg ? cfg->size : sizeof p->cfg);
   find_handler(c, p->handle_name, sizeof p->handle_name);
-  shoal_component_free(c);
   if (!p->handle_name[0]) {
     shoal_proxy_free(p);
     if (diag) {
@@ -62,13 +59,21 @@ shoal_err_t shoal_proxy_new(const uint8_t *bytes, size_t len, const shoal_proxy_
     }
     return SHOAL_ERR_NOT_FOUND;
   }
+  size_t cap = sizeof p->imports / sizeof *p->imports;
+  p->nimports = host_http_imports(p->imports, cap);
+  p->nimports += host_outgoing_imports(p->imports + p->nimports, cap - p->nimports);
+  if ((e = shoal_cpre_new_wasi(c, p->imports, p->nimports, &p->pre, diag))) {
+    shoal_proxy_free(p);
+    return e;
+  }
   *out = p;
   return SHOAL_ERR_OK;
 }
 
 void shoal_proxy_free(shoal_proxy_t *p) {
   if (!p) return;
-  free(p->bytes);
+  shoal_cpre_free(p->pre);
+  shoal_component_free(p->comp);
   free(p);
 }
 
@@ -78,30 +83,21 @@ shoal_err_t shoal_proxy_worker_new(shoal_proxy_t *p, shoal_proxy_worker_t **out,
   if (!w) return SHOAL_ERR_NOMEM;
   w->p = p;
   pthread_mutex_init(&w->lock, NULL);
-  shoal_err_t e = shoal_component_new(p->bytes, p->len, &w->comp, diag);
-  if (e) {
-    shoal_proxy_worker_free(w);
-    return e;
-  }
-  size_t cap = sizeof w->imports / sizeof *w->imports;
-  w->nimports = host_http_imports(w, w->imports, cap);
-  w->nimports += host_outgoing_imports(w, w->imports + w->nimports, cap - w->nimports);
+  (void)diag;
   shoal_store_config_t scfg = {.size = sizeof scfg, .max_memory_bytes = p->cfg.max_memory_bytes,
                                .max_call_depth = p->cfg.max_call_depth ? p->cfg.max_call_depth : 4096};
-  if (shoal_store_new(&scfg, &w->spare)) e = SHOAL_ERR_NOMEM;
-  if (e || (e = shoal_cpre_new_wasi(w->comp, w->imports, w->nimports, &w->pre, diag))) {
+  if (shoal_store_new(&scfg, &w->spare)) {
     shoal_proxy_worker_free(w);
-    return e;
+    return SHOAL_ERR_NOMEM;
   }
+  shoal_store_set_data(w->spare, w);
   *out = w;
   return SHOAL_ERR_OK;
 }
 
 void shoal_proxy_worker_free(shoal_proxy_worker_t *w) {
   if (!w) return;
-  shoal_cpre_free(w->pre);
   shoal_store_free(w->spare);
-  shoal_component_free(w->comp);
   pthread_mutex_destroy(&w->lock);
   free(w);
 }
@@ -203,7 +199,7 @@ shoal_proxy_outcome_t host_proxy_run(shoal_proxy_worker_t *w, const shoal_http_r
   if (p->cfg.timeout_ms)
     atomic_store(&w->deadline_ns, (int_fast64_t)(host_now_ns() + (uint64_t)p->cfg.timeout_ms * 1000000u));
 
-  if ((e = shoal_cpre_instantiate(w->pre, store, wasi, &inst, diag))) goto done;
+  if ((e = shoal_cpre_instantiate(p->pre, store, wasi, &inst, diag))) goto done;
   shoal_cfunc_t *f = shoal_cinstance_func(inst, p->handle_name);
   uint32_t req_rep = host_obj_new(&rq, HOST_INCOMING_REQUEST);
   uint32_t out_rep = host_obj_new(&rq, HOST_RESPONSE_OUTPARAM);
@@ -254,7 +250,7 @@ done:
                                  .max_call_depth = p->cfg.max_call_depth ? p->cfg.max_call_depth : 4096};
     shoal_store_free(store);
     w->spare = NULL;
-    shoal_store_new(&scfg, &w->spare);
+    if (shoal_store_new(&scfg, &w->spare) == SHOAL_ERR_OK) shoal_store_set_data(w->spare, w);
   }
   if (x) {  /* tell the connection: the body is complete (or cut short), the outcome */
     host_pipe_close(&x->out);
