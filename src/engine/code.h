@@ -117,6 +117,9 @@ typedef enum eng_op {
   ENG_OP_I64_ADD3,
   ENG_OP_I32_ANDN,
   ENG_OP_I32_ROTL_XOR_ROTL,
+  /* d a imm x k: d = a + imm + (x << k), an element's address (an array
+  ** in the stack frame, or a field of an indexed element) kept as a value */
+  ENG_OP_I32_ADD_IMM_SHL,
   /* f64 add/mul with one operand just loaded (dot products): d a addr off,
   ** and _AI: d a addr imm off (the load's address forms) */
   ENG_OP_F64_ADD_M, ENG_OP_F64_ADD_M_AI, ENG_OP_F64_MUL_M, ENG_OP_F64_MUL_M_AI,

@@ -168,6 +168,8 @@ static void materialize(cc *c, uint32_t pos) {
   v->kind = K_STACK;
 }
 
+void eng_cc_materialize(cc *c, uint32_t pos) { materialize(c, pos); }
+
 static void materialize_all(cc *c) {
   for (uint32_t i = 0; i < c->nvals; i++) materialize(c, i);
 }
@@ -488,6 +490,7 @@ static void set_local(cc *c, uint32_t x, uint32_t pos) {
     eng_fuse_store_bump(c, x);
     return;
   }
+  if (pending && c->vals[pos].kind == K_STACK && eng_fuse_set_pending(c, x, pos)) return;
   if (pending)
     for (uint32_t i = 0; i < pos; i++)
       if (c->vals[i].kind == K_LOCAL && c->vals[i].v == x) materialize(c, i);
@@ -578,7 +581,30 @@ static shoal_err_t compile_expr(cc *c) {
             }
           }
           int shf = imm ? -1 : eng_fuse_take_op(c, eop, &a, &b, sx);
-          opword y[2];
+          opword y[3];
+          bool ais = false;
+          if ((eop == ENG_OP_I32_ADD_IMM || eop == ENG_OP_I32_SUB_IMM) && eng_fuse_take_addshl(c, a, y)) {
+            /* (b + (x << k)) + imm */
+            uint32_t k = (uint32_t)c->vals[b].bits;
+            sx[0] = y[1];
+            sx[1] = y[2];
+            y[1] = (opword){eop == ENG_OP_I32_SUB_IMM ? 0u - k : k, 0};
+            ais = true;
+          } else if (shf == ENG_OP_I32_ADD_SHL) {
+            ais = eng_fuse_take_addimm(c, a, y);   /* (b + imm) + (x << k) */
+          }
+          if (ais) {
+            eng_cc_emit_op(c, ENG_OP_I32_ADD_IMM_SHL);
+            uint32_t dpos2 = c->len;
+            emit_nat(c, at);
+            eng_cc_emit_word(c, y[0]);
+            eng_cc_emit_word(c, y[1]);
+            eng_cc_emit_word(c, sx[0]);
+            eng_cc_emit_word(c, sx[1]);
+            push(c, ni->out);
+            patchable(c, dpos2, ENG_OP_I32_ADD_IMM_SHL);
+            continue;
+          }
           if (shf == ENG_OP_I32_XOR_ROTL && eng_fuse_take_rotl(c, a, y)) {
             eng_cc_emit_op(c, ENG_OP_I32_ROTL_XOR_ROTL);
             uint32_t dpos2 = c->len;

@@ -104,6 +104,8 @@ static inline void eng_cc_emit_op(cc *c, eng_op op) {
   eng_cc_emit(c, (uint32_t)(a >> 32));
 }
 
+void eng_cc_materialize(cc *c, uint32_t pos);
+
 /* fuse.c */
 void eng_cc_emit_word(cc *c, opword o);
 uint32_t eng_fuse_brc_cond(uint32_t code);
@@ -112,6 +114,9 @@ uint32_t eng_fuse_emit_branch(cc *c, uint32_t code, const opword ops[2], bool im
 bool eng_fuse_take_add(cc *c, opword left, opword out[3]);
 int eng_fuse_take_op(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]);
 bool eng_fuse_take_rotl(cc *c, uint32_t a, opword out[2]);
+bool eng_fuse_set_pending(cc *c, uint32_t x, uint32_t pos);
+bool eng_fuse_take_addshl(cc *c, uint32_t a, opword out[3]);
+bool eng_fuse_take_addimm(cc *c, uint32_t a, opword out[2]);
 int eng_fuse_take_fload(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword w[3], uint32_t *nw);
 uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[4]);
 uint32_t eng_fuse_take_addr_past(cc *c, uint32_t p, uint32_t v, opword ops[4]);

@@ -34,6 +34,7 @@ static const opdesc ops[ENG_OP__COUNT] = {
 #undef Y
   {"I32_ADD_MUL", 4}, {"I64_ADD_MUL", 4},
   {"I32_ADD3", 4}, {"I64_ADD3", 4}, {"I32_ANDN", 3}, {"I32_ROTL_XOR_ROTL", 5},
+  {"I32_ADD_IMM_SHL", 5},
   {"F64_ADD_M", 4}, {"F64_ADD_M_AI", 5}, {"F64_MUL_M", 4}, {"F64_MUL_M_AI", 5},
   {"ADDI_BR_BACK", 4}, {"ADDI2_BR_BACK", 7},
 #define X(name, mt) {"BRT_" #name, 3}, {"BRT_" #name "_AI", 4}, {"BRT_" #name "_AA", 4}, {"BRT_" #name "_SX", 5}, {"BRT_" #name "_SXI", 6},

@@ -255,6 +255,70 @@ bool eng_fuse_take_rotl(cc *c, uint32_t a, opword out[2]) {
   return true;
 }
 
+/* Whether instruction I at [s0, e0), right after P at [s1, s0), can run
+** before P: P writes a temporary, I writes a temporary or a local, and I
+** does not read what P writes nor write what P reads (P's first nreads
+** operands after its destination). */
+static bool hoistable(const cc *c, uint32_t s1, uint32_t s0, uint32_t e0, uint32_t nreads) {
+  uint32_t df = word_fix(c, s0 + HW);
+  if (e0 - s0 > 16 || word_fix(c, s1 + HW) != 1 || df == 2) return false;
+  uint32_t t = c->code[s1 + HW], d = c->code[s0 + HW];
+  if (df == 1 && d == t) return false;
+  for (uint32_t i = 1; i <= nreads; i++)
+    if (word_fix(c, s1 + HW + i) == df && c->code[s1 + HW + i] == d) return false;
+  for (uint32_t q = s0 + HW + 1; q < e0; q++)
+    if (word_fix(c, q) == 1 && c->code[q] == t) return false;
+  return true;
+}
+
+/* Takes back [s1, e0), which is P then I, and emits I alone again: P's
+** computation is about to be folded into the next instruction. */
+static void drop_keep_next(cc *c, uint32_t s1, uint32_t s0, uint32_t e0) {
+  opword buf[16];
+  for (uint32_t q = s0; q < e0; q++) buf[q - s0] = (opword){c->code[q], q < s0 + HW ? 0 : word_fix(c, q)};
+  uint16_t op0 = c->hist[0].op;
+  rewind_to(c, s1);
+  for (uint32_t i = 0; i < e0 - s0; i++) eng_cc_emit_word(c, buf[i]);
+  eng_hist_push(c, s1, c->len, op0);
+}
+
+/* For `d = a + imm` (i32): if a was just computed into a temporary by
+** I32_ADD_SHL (b + (x << k)), takes that back and returns b, x and k. */
+bool eng_fuse_take_addshl(cc *c, uint32_t a, opword out[3]) {
+  uint32_t s0 = c->hist[0].start;
+  if (c->vals[a].kind != K_STACK || c->hist[0].end != c->len || c->hist[0].op != ENG_OP_I32_ADD_SHL ||
+      word_fix(c, s0 + HW) != 1 || c->code[s0 + HW] != a)
+    return false;
+  for (uint32_t i = 0; i < 3; i++)
+    out[i] = (opword){c->code[s0 + HW + 1 + i], i < 2 ? word_fix(c, s0 + HW + 1 + i) : 0};
+  rewind_to(c, s0);
+  return true;
+}
+
+/* For I32_ADD_SHL with base a: if a was just computed into a temporary by
+** an i32 add or subtract of an immediate (right before, or with one
+** unrelated instruction between, which then moves above it), takes that
+** back and returns its operand and the immediate to add. */
+bool eng_fuse_take_addimm(cc *c, uint32_t a, opword out[2]) {
+  if (c->vals[a].kind != K_STACK) return false;
+  for (int k = 0; k < 2; k++) {
+    uint32_t s = c->hist[k].start;
+    if (c->hist[k].end != (k ? c->hist[0].start : c->len)) return false;
+    uint16_t op = c->hist[k].op;
+    if ((op != ENG_OP_I32_ADD_IMM && op != ENG_OP_I32_SUB_IMM) || word_fix(c, s + HW) != 1 ||
+        c->code[s + HW] != a)
+      continue;
+    if (k == 1 && !hoistable(c, s, c->hist[0].start, c->len, 1)) return false;
+    uint32_t imm = c->code[s + HW + 2];
+    out[0] = (opword){c->code[s + HW + 1], word_fix(c, s + HW + 1)};
+    out[1] = (opword){op == ENG_OP_I32_SUB_IMM ? 0u - imm : imm, 0};
+    if (k == 0) rewind_to(c, s);
+    else drop_keep_next(c, s, c->hist[0].start, c->len);
+    return true;
+  }
+  return false;
+}
+
 /* If the address at stack position p was just computed by an i32.add (of
 ** a constant, of two values, or of a shifted index: I32_ADD_SHL), takes
 ** that code back and returns the folded form (1 _AI, 2 _AA, 3 _SX) with its
@@ -270,6 +334,12 @@ uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[4]) {
     ops[1] = (opword){op == ENG_OP_I32_SUB_IMM ? 0u - imm : imm, 0};
     rewind_to(c, s0);
     return 1;
+  }
+  if (op == ENG_OP_I32_ADD_IMM_SHL) {   /* a + imm + (x << k), already fused */
+    for (uint32_t i = 0; i < 4; i++)
+      ops[i] = (opword){c->code[s0 + HW + 1 + i], i == 0 || i == 2 ? word_fix(c, s0 + HW + 1 + i) : 0};
+    rewind_to(c, s0);
+    return 4;
   }
   if (op == ENG_OP_I32_ADD_SHL) {       /* a + (x << k), already fused */
     ops[0] = (opword){c->code[s0 + HW + 1], word_fix(c, s0 + HW + 1)};
@@ -373,6 +443,58 @@ uint32_t eng_fuse_take_addr_past(cc *c, uint32_t p, uint32_t v, opword ops[4]) {
     eng_hist_push(c, start, c->len, ins[j].op);
   }
   return form;
+}
+
+/* local.set/tee x of the temporary at pos that the last instruction
+** computed, while values below pos still read x (deferred local.get x):
+** their copies go above as much of the last few instructions as neither
+** writes x nor touches the copies' slots, and the producer then writes x
+** itself. One copy instead of two, and the instructions it moved past stay
+** contiguous for the fusions that follow (an address and its load). */
+bool eng_fuse_set_pending(cc *c, uint32_t x, uint32_t pos) {
+  if (c->patch_end != c->len || c->hist[0].end != c->len || c->hist[0].start + HW != c->patch_dst ||
+      c->code[c->patch_dst] != pos || word_fix(c, c->patch_dst) != 1)
+    return false;
+  uint32_t pend[4], np = 0;
+  for (uint32_t i = 0; i < pos; i++)
+    if (c->vals[i].kind == K_LOCAL && c->vals[i].v == x) {
+      if (np == 4) return false;
+      pend[np++] = i;
+    }
+  uint32_t q = c->len, n = 0;
+  for (uint32_t k = 0; k < ENG_HIST; k++) {
+    uint32_t s = c->hist[k].start, e = c->hist[k].end;
+    if (e != (k ? c->hist[k - 1].start : c->len) || c->len - s > 64) break;
+    if (k > 0 && word_fix(c, s + HW) == 0 && c->code[s + HW] == x) break;
+    bool clash = false;
+    for (uint32_t w = s + HW; w < e && !clash; w++)
+      for (uint32_t i = 0; i < np && !clash; i++)
+        clash = c->code[w] == pend[i] && word_fix(c, w) == 1;
+    if (clash) break;
+    q = s;
+    n = k + 1;
+  }
+  if (n == 0) return false;
+  opword buf[64];
+  uint32_t len[ENG_HIST];
+  uint16_t op[ENG_HIST];
+  for (uint32_t k = 0; k < n; k++) {
+    len[k] = c->hist[k].end - c->hist[k].start;
+    op[k] = c->hist[k].op;
+  }
+  for (uint32_t w = q; w < c->len; w++) buf[w - q] = (opword){c->code[w], word_fix(c, w)};
+  for (uint32_t k = n, at = 0; k-- > 0; at += len[k])
+    for (uint32_t h = 0; h < HW; h++) buf[at + h].fix = 0;
+  buf[c->patch_dst - q] = (opword){x, 0};     /* a local: not relocated */
+  rewind_to(c, q);
+  for (uint32_t i = 0; i < np; i++) eng_cc_materialize(c, pend[i]);
+  for (uint32_t k = n, at = 0; k-- > 0; at += len[k]) {
+    uint32_t start = c->len;
+    for (uint32_t i = 0; i < len[k]; i++) eng_cc_emit_word(c, buf[at + i]);
+    eng_hist_push(c, start, c->len, op[k]);
+  }
+  c->patch_end = UINT32_MAX;
+  return true;
 }
 
 /* If the value at stack position p was just loaded by i32.load or

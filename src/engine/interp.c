@@ -233,7 +233,7 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
 #undef X
 #undef Y
     H(I32_ADD_MUL) H(I64_ADD_MUL)
-    H(I32_ADD3) H(I64_ADD3) H(I32_ANDN) H(I32_ROTL_XOR_ROTL)
+    H(I32_ADD3) H(I64_ADD3) H(I32_ANDN) H(I32_ROTL_XOR_ROTL) H(I32_ADD_IMM_SHL)
     H(F64_ADD_M) H(F64_ADD_M_AI) H(F64_MUL_M) H(F64_MUL_M_AI)
     H(ADDI_BR_BACK) H(ADDI2_BR_BACK)
 #define X(name, mt) H(BRT_##name) H(BRT_##name##_AI) H(BRT_##name##_AA) H(BRT_##name##_SX) H(BRT_##name##_SXI)
@@ -883,6 +883,10 @@ L_ADDI2_BR_BACK: {
 }
 L_I32_ROTL_XOR_ROTL:
   SLOT(1) = (uint32_t)(eng_rotl32((uint32_t)SLOT(2), OPW(3)) ^ eng_rotl32((uint32_t)SLOT(4), OPW(5)));
+  pc += ENG_HANDLER_WORDS + 5;
+  NEXT();
+L_I32_ADD_IMM_SHL:
+  SLOT(1) = (uint32_t)((uint32_t)SLOT(2) + OPW(3) + ((uint32_t)SLOT(4) << (OPW(5) & 31)));
   pc += ENG_HANDLER_WORDS + 5;
   NEXT();
 

@@ -186,6 +186,77 @@
     local.get 0 f64.load local.get 1 f64.load f64.mul
     local.get 0 f64.load offset=8 local.get 1 f64.load offset=8 f64.mul f64.add)
 
+  ;; base + imm + (x << k) kept as a value (I32_ADD_IMM_SHL): the sum
+  ;; first, then the immediate; the immediate first, with the index's load
+  ;; between (moved above the add); subtracted immediates; shift counts
+  ;; taken mod 32; a block between the two is a branch target: no fusion
+  (func (export "ais_tee") (param i32 i32) (result i32)
+    (local i32)
+    local.get 1 i32.const 3 i32.shl local.get 0 i32.add i32.const 544 i32.add local.tee 2
+    local.get 2 i32.mul)
+  (func (export "ais_imm_first") (param i32 i32) (result i32)
+    (local i32)
+    local.get 0 i32.const 16 i32.add
+    local.get 1 i32.load i32.const 3 i32.shl i32.add local.tee 2
+    local.get 2 i32.add)
+  (func (export "ais_sub") (param i32 i32) (result i32)
+    local.get 0 i32.const 7 i32.sub
+    local.get 1 i32.const 35 i32.shl i32.add)
+  (func (export "ais_sub_after") (param i32 i32) (result i32)
+    local.get 0 local.get 1 i32.const 33 i32.shl i32.add i32.const 9 i32.sub)
+  (func (export "ais_block") (param i32 i32) (result i32)
+    local.get 0 i32.const 16 i32.add
+    block (result i32) local.get 1 end
+    i32.const 2 i32.shl i32.add)
+  ;; the fused sum as a load's address (the _SXI form) and a store's
+  (func (export "ais_load") (param i32 i32) (result i32)
+    local.get 0 i32.const 2 i32.shl local.get 1 i32.add i32.const 4 i32.add i32.load)
+  (func (export "ais_store") (param i32 i32 i32)
+    local.get 1 i32.const 4 i32.sub
+    local.get 0 i32.load i32.const 2 i32.shl i32.add
+    local.get 2 i32.store)
+
+  ;; local.tee x while reads of x are still pending below: the old x is
+  ;; copied out above the code before the producer, which then writes x;
+  ;; not above code that writes x, nor above code using the copy's slot
+  (func (export "tee_pending") (param i32 i32) (result i32)
+    local.get 0
+    local.get 1 i32.const 16 i32.add
+    local.get 0 i32.const 1 i32.sub local.tee 0
+    i32.const 2 i32.shl i32.add
+    i32.mul
+    local.get 0 i32.add)
+  ;; the index step between base + 16 and the shift writes the base's
+  ;; local: it cannot move above the base's add
+  (func (export "ais_hoist_clash") (param i32) (result i32)
+    local.get 0 i32.const 16 i32.add
+    local.get 0 i32.const 1 i32.sub local.tee 0
+    i32.const 2 i32.shl i32.add)
+  (func (export "tee_pending_twice") (param i32) (result i32)
+    local.get 0
+    local.get 0 i32.const 7 i32.add local.set 0
+    local.get 0
+    local.get 0 i32.const 3 i32.mul local.tee 0
+    i32.sub i32.add
+    local.get 0 i32.add)
+  (func (export "tee_pending_slot") (param i32 i32) (result i32)
+    (local i32)
+    local.get 1 local.get 1 i32.mul i32.const 3 i32.add local.set 2
+    local.get 0
+    local.get 1 i32.const 1 i32.add local.tee 0
+    i32.sub local.get 2 i32.add)
+  (func (export "tee_pending_load") (param i32) (result i32)
+    ;; the interpreter's binary operation: x = sp - 1 read twice, old x the
+    ;; store's address
+    (local i32)
+    local.get 0 i32.const 3 i32.shl i32.const 100 i32.add local.tee 1
+    local.get 1 i32.load
+    i32.const 200
+    local.get 0 i32.const 1 i32.sub local.tee 1
+    i32.const 3 i32.shl i32.add i32.load
+    i32.add i32.store
+    local.get 1)
+
 )
 (assert_return (invoke "add3" (i32.const 1) (i32.const 2) (i32.const 3)) (i32.const 6))
 (assert_return (invoke "add3" (i32.const 0x7fffffff) (i32.const 1) (i32.const 0x7fffffff)) (i32.const -1))
@@ -282,3 +353,39 @@
 (assert_return (invoke "fdot2" (i32.const 7000) (i32.const 7100)) (f64.const 4.875))
 (assert_trap (invoke "fadd_m" (i32.const 65530) (f64.const 1)) "out of bounds memory access")
 (assert_trap (invoke "fmul_m_ai" (i32.const 65528) (f64.const 1)) "out of bounds memory access")
+;; 8 * 3 + 100 + 544 = 668, squared
+(assert_return (invoke "ais_tee" (i32.const 100) (i32.const 3)) (i32.const 446224))
+;; wraps: 0xfffffff0 + 8 * 2 + 544 = 544
+(assert_return (invoke "ais_tee" (i32.const 0xfffffff0) (i32.const 2)) (i32.const 295936))
+;; 8000 holds 5: 300 + 16 + 40, twice
+(invoke "poke" (i32.const 8000) (i32.const 5))
+(assert_return (invoke "ais_imm_first" (i32.const 300) (i32.const 8000)) (i32.const 712))
+(assert_trap (invoke "ais_imm_first" (i32.const 300) (i32.const 65534)) "out of bounds memory access")
+;; shifts by 35 and 33 are by 3 and 1
+(assert_return (invoke "ais_sub" (i32.const 100) (i32.const 2)) (i32.const 109))
+(assert_return (invoke "ais_sub" (i32.const 3) (i32.const 0)) (i32.const -4))
+(assert_return (invoke "ais_sub_after" (i32.const 100) (i32.const 2)) (i32.const 95))
+(assert_return (invoke "ais_sub_after" (i32.const 0) (i32.const 0x80000000)) (i32.const -9))
+(assert_return (invoke "ais_block" (i32.const 100) (i32.const 5)) (i32.const 136))
+;; 8004 = 7980 + 4 * 5 + 4; 8000 - 4 + 4 * 5 = 8016 gets 42
+(invoke "poke" (i32.const 8004) (i32.const 77))
+(assert_return (invoke "ais_load" (i32.const 5) (i32.const 7980)) (i32.const 77))
+(assert_trap (invoke "ais_load" (i32.const 0x3fffffff) (i32.const 0x10000)) "out of bounds memory access")
+(invoke "ais_store" (i32.const 8000) (i32.const 8000) (i32.const 42))
+(assert_return (invoke "peek" (i32.const 8016)) (i32.const 42))
+(assert_trap (invoke "ais_store" (i32.const 65533) (i32.const 8000) (i32.const 42)) "out of bounds memory access")
+;; 5 * (116 + 4 * 4) + 4
+(assert_return (invoke "tee_pending" (i32.const 5) (i32.const 100)) (i32.const 664))
+(assert_return (invoke "tee_pending" (i32.const 0) (i32.const 100)) (i32.const -1))
+;; 1 + (8 - 24) + 24
+(assert_return (invoke "tee_pending_twice" (i32.const 1)) (i32.const 9))
+;; 10 - 4 + (3 * 3 + 3)
+(assert_return (invoke "tee_pending_slot" (i32.const 10) (i32.const 3)) (i32.const 18))
+;; sp = 3: [124] = [124] + [216] = 5 + 6, returns 2
+(invoke "poke" (i32.const 124) (i32.const 5))
+(invoke "poke" (i32.const 216) (i32.const 6))
+(assert_return (invoke "tee_pending_load" (i32.const 3)) (i32.const 2))
+(assert_return (invoke "peek" (i32.const 124)) (i32.const 11))
+(assert_trap (invoke "tee_pending_load" (i32.const 0x2000)) "out of bounds memory access")
+;; (10 + 16) + (9 << 2)
+(assert_return (invoke "ais_hoist_clash" (i32.const 10)) (i32.const 62))
