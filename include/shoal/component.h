@@ -317,6 +317,16 @@ bool shoal_wasi_ctx_block(shoal_wasi_ctx_t *w, uint32_t rep);
 /* Makes every blocked and later wait return (sticky; safe from another
 ** thread or a signal handler): the guest then traps. */
 void shoal_wasi_ctx_interrupt(shoal_wasi_ctx_t *w);
+/* Nowait mode, for a host that first runs a guest where it must not sleep
+** (an event-loop thread, say) and runs it again elsewhere when it had to
+** wait: every wait that would sleep then fails at once, as an interrupt
+** does (the guest traps), and shoal_wasi_ctx_would_block says so after.
+** A host function about to block on something of its own (a network
+** call) asks shoal_wasi_ctx_may_block first: false in nowait mode (and
+** recorded as would-block), when it should trap instead. */
+void shoal_wasi_ctx_set_nowait(shoal_wasi_ctx_t *w, bool on);
+bool shoal_wasi_ctx_may_block(shoal_wasi_ctx_t *w);
+bool shoal_wasi_ctx_would_block(const shoal_wasi_ctx_t *w);
 
 /* Instantiates c with WASI 0.2 from w for its wasi:* imports, and extra
 ** host imports, which are looked up first. An extra import's interface

@@ -63,7 +63,8 @@ typedef enum shoal_proxy_outcome {
   SHOAL_PROXY_OK,        /* the guest set a response (any status) */
   SHOAL_PROXY_TRAP,      /* trapped or gave no response: 500 */
   SHOAL_PROXY_TIMEOUT,   /* exceeded timeout_ms: 504 */
-  SHOAL_PROXY_MEMORY     /* failed to grow past max_memory_bytes: 500 */
+  SHOAL_PROXY_MEMORY,    /* failed to grow past max_memory_bytes: 500 */
+  SHOAL_PROXY_WOULD_BLOCK /* shoal_proxy_try only: the guest had to wait, or ran past its short budget */
 } shoal_proxy_outcome_t;
 
 /* A worker: one thread's state (instance slot, imports linked once). Each
@@ -78,6 +79,15 @@ void shoal_proxy_worker_interrupt(shoal_proxy_worker_t *w);
 ** 504 page when the outcome is not OK); diag says what the guest did. */
 shoal_proxy_outcome_t shoal_proxy_handle(shoal_proxy_worker_t *w, const shoal_http_request_t *req,
                                          shoal_http_response_t *resp, shoal_diag_t *diag);
+/* shoal_proxy_handle for a thread that must not sleep (an event loop's):
+** the guest may not wait (wasi:io poll, timers, outgoing HTTP) and has a
+** few milliseconds of time. When it needs more, the outcome is
+** SHOAL_PROXY_WOULD_BLOCK, nothing of its response exists (resp is empty)
+** and the request should be handled again with shoal_proxy_handle
+** elsewhere: each run is a fresh instance, so only what the guest wrote to
+** stdout/stderr before it had to wait is seen twice. */
+shoal_proxy_outcome_t shoal_proxy_try(shoal_proxy_worker_t *w, const shoal_http_request_t *req,
+                                      shoal_http_response_t *resp, shoal_diag_t *diag);
 
 /* }=================================================================== */
 

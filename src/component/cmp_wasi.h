@@ -47,6 +47,8 @@ struct shoal_wasi_ctx {
   ** that sleeps, so contexts that never wait cost no fd). */
   atomic_int wakefd;
   atomic_int interrupted;
+  bool nowait;             /* waits that would sleep fail instead (shoal_wasi_ctx_set_nowait) */
+  bool would_block;        /* ... and one did */
   uint64_t seed[2];        /* insecure-seed: fixed per context */
   bool seeded;
 };

@@ -130,6 +130,10 @@ bool wasi_wait_any(shoal_wasi_ctx_t *w, const uint32_t *reps, size_t n, uint64_t
       if (fd < 0 && dl == UINT64_MAX) spin = true;
     }
     if (n == 0 && deadline == UINT64_MAX) break;
+    if (w->nowait && !(n == 0 && deadline <= wasi_now_ns())) {  /* would sleep: fail like an interrupt */
+      w->would_block = true;
+      break;
+    }
     int wfd = wake_fd(w);
     if (wfd >= 0) pf[k++] = (struct pollfd){wfd, POLLIN, 0};
     if (atomic_load(&w->interrupted)) break;  /* came before the eventfd existed */
@@ -159,6 +163,15 @@ bool shoal_wasi_ctx_block(shoal_wasi_ctx_t *w, uint32_t rep) {
     return false;
   return wasi_wait_any(w, &rep, 1, UINT64_MAX);
 }
+
+void shoal_wasi_ctx_set_nowait(shoal_wasi_ctx_t *w, bool on) { w->nowait = on; }
+
+bool shoal_wasi_ctx_may_block(shoal_wasi_ctx_t *w) {
+  if (w->nowait) w->would_block = true;
+  return !w->nowait;
+}
+
+bool shoal_wasi_ctx_would_block(const shoal_wasi_ctx_t *w) { return w->would_block; }
 
 void shoal_wasi_ctx_interrupt(shoal_wasi_ctx_t *w) {
   atomic_store(&w->interrupted, 1);

@@ -184,9 +184,10 @@ struct shoal_proxy_worker {
 };
 
 uint64_t host_now_ns(void);
-/* One request in a fresh instance; x NULL: buffered into resp, else streamed through x. */
+/* One request in a fresh instance; x NULL: buffered into resp, else
+** streamed through x; nowait: as shoal_proxy_try (buffered only). */
 shoal_proxy_outcome_t host_proxy_run(shoal_proxy_worker_t *w, const shoal_http_request_t *req, host_exchange_t *x,
-                                     shoal_http_response_t *resp, shoal_diag_t *diag);
+                                     bool nowait, shoal_http_response_t *resp, shoal_diag_t *diag);
 /* }================================================================== */
 
 /* {==================================================================

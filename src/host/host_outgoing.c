@@ -323,6 +323,7 @@ HOSTFN(outgoing_handle) {
     shoal_cval_t *p = host_cv_case(r, SHOAL_CT_RESULT, 1);
     return p ? error_code(c, p, EC_HTTP_REQUEST_DENIED) : OOM;
   }
+  if (!shoal_wasi_ctx_may_block(rq->wasi)) return shoal_ccall_trap(c, "outgoing-handler: would block here");
   uint32_t req_rep = a[0].of.handle;
   uint32_t rep = host_obj_new(rq, HOST_FUTURE_INCOMING_RESPONSE);
   if (!rep) return OOM;

@@ -170,11 +170,20 @@ static bool collect(host_rq_t *rq, shoal_http_response_t *resp) {
 
 shoal_proxy_outcome_t shoal_proxy_handle(shoal_proxy_worker_t *w, const shoal_http_request_t *req,
                                          shoal_http_response_t *resp, shoal_diag_t *diag) {
-  return host_proxy_run(w, req, NULL, resp, diag);
+  return host_proxy_run(w, req, NULL, false, resp, diag);
 }
 
+shoal_proxy_outcome_t shoal_proxy_try(shoal_proxy_worker_t *w, const shoal_http_request_t *req,
+                                      shoal_http_response_t *resp, shoal_diag_t *diag) {
+  return host_proxy_run(w, req, NULL, true, resp, diag);
+}
+
+/* How long a guest may run where it must not sleep before it is moved (a
+** polling thread stalls its other connections meanwhile). */
+#define NOWAIT_BUDGET_MS 5u
+
 shoal_proxy_outcome_t host_proxy_run(shoal_proxy_worker_t *w, const shoal_http_request_t *req, host_exchange_t *x,
-                                     shoal_http_response_t *resp, shoal_diag_t *diag) {
+                                     bool nowait, shoal_http_response_t *resp, shoal_diag_t *diag) {
   shoal_diag_t local;
   if (!diag) diag = &local;
   shoal_diag_clear(diag);
@@ -187,6 +196,10 @@ shoal_proxy_outcome_t host_proxy_run(shoal_proxy_worker_t *w, const shoal_http_r
   shoal_wasi_ctx_t *wasi = NULL;
   shoal_cinstance_t *inst = NULL;
   shoal_proxy_outcome_t outcome = SHOAL_PROXY_TRAP;
+  /* nowait: the budget is a deadline too, unless the real one is sooner */
+  unsigned limit_ms = p->cfg.timeout_ms;
+  bool budget_cut = nowait && (!limit_ms || limit_ms > NOWAIT_BUDGET_MS);
+  if (budget_cut) limit_ms = NOWAIT_BUDGET_MS;
   shoal_err_t e = store ? shoal_wasi_ctx_new(&wcfg, &wasi, diag) : SHOAL_ERR_NOMEM;
   if (e) goto done;
   rq.wasi = wasi;
@@ -196,8 +209,8 @@ shoal_proxy_outcome_t host_proxy_run(shoal_proxy_worker_t *w, const shoal_http_r
   w->store = store;
   w->wasi = wasi;
   pthread_mutex_unlock(&w->lock);
-  if (p->cfg.timeout_ms)
-    atomic_store(&w->deadline_ns, (int_fast64_t)(host_now_ns() + (uint64_t)p->cfg.timeout_ms * 1000000u));
+  if (nowait) shoal_wasi_ctx_set_nowait(wasi, true);
+  if (limit_ms) atomic_store(&w->deadline_ns, (int_fast64_t)(host_now_ns() + (uint64_t)limit_ms * 1000000u));
 
   if ((e = shoal_cpre_instantiate(p->pre, store, wasi, &inst, diag))) goto done;
   shoal_cfunc_t *f = shoal_cinstance_func(inst, p->handle_name);
@@ -235,7 +248,11 @@ done:
                                                                : "the handler returned without a response");
   }
   if (atomic_load(&w->timed_out) && e != SHOAL_ERR_OK) outcome = SHOAL_PROXY_TIMEOUT;
-  if (outcome != SHOAL_PROXY_OK) {
+  if (nowait && outcome != SHOAL_PROXY_OK &&
+      ((wasi && shoal_wasi_ctx_would_block(wasi)) || (outcome == SHOAL_PROXY_TIMEOUT && budget_cut))) {
+    outcome = SHOAL_PROXY_WOULD_BLOCK;
+    shoal_http_response_free(resp);
+  } else if (outcome != SHOAL_PROXY_OK) {
     if (e == SHOAL_ERR_NOMEM && !diag->message[0]) snprintf(diag->message, sizeof diag->message, "out of host memory");
     error_page(resp, outcome == SHOAL_PROXY_TIMEOUT ? 504 : 500,
                outcome == SHOAL_PROXY_TIMEOUT ? "504 Gateway Timeout\n" : "500 Internal Server Error\n");

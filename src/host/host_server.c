@@ -37,6 +37,10 @@ typedef struct server {
   atomic_int in_flight;
   atomic_bool stop;
   host_log_t *log;
+  /* a worker per polling thread, for requests run right there (inline) */
+  shoal_proxy_worker_t **inline_workers;
+  unsigned ninline;
+  atomic_uint inline_taken;
 } server_t;
 
 /* An idle worker; waits while all are busy. */
@@ -126,6 +130,8 @@ static void exchange_unref(void *p) {
 typedef struct conn {
   char *uri;
   bool started, rejected, complete;
+  bool inline_next;             /* to run inline at the next call */
+  bool answered;                /* run inline: its response is queued */
   shoal_http_field_t *headers;
   size_t nheaders, hcap;
   host_exchange_t *x;
@@ -243,6 +249,16 @@ static const char *outcome_name(shoal_proxy_outcome_t o) {
   return o == SHOAL_PROXY_OK ? "ok" : o == SHOAL_PROXY_TIMEOUT ? "timeout" : o == SHOAL_PROXY_MEMORY ? "memory" : "trap";
 }
 
+static void log_request(server_t *s, const char *method, const char *uri, int status, size_t bytes, uint64_t ns,
+                        shoal_proxy_outcome_t o, const char *why) {
+  host_metrics_request(status, ns, o);
+  if (o == SHOAL_PROXY_OK)
+    host_log_line(s->log, "%s %s %d %zu %.3fms", method, uri, status, bytes, (double)ns / 1e6);
+  else
+    host_log_line(s->log, "%s %s %d %zu %.3fms %s: %s", method, uri, status, bytes, (double)ns / 1e6,
+                  outcome_name(o), why);
+}
+
 /* The guest's side of a request: a fresh instance on its own thread. */
 typedef struct job {
   server_t *s;
@@ -271,7 +287,7 @@ static void *guest_thread(void *arg) {
   shoal_diag_t diag;
   j->w = worker_get(s);  /* may wait for a slot (this thread, not a polling one) */
   host_metrics_inflight(1);
-  shoal_proxy_outcome_t o = host_proxy_run(j->w, &req, x, &resp, &diag);
+  shoal_proxy_outcome_t o = host_proxy_run(j->w, &req, x, false, &resp, &diag);
   worker_put(s, j->w);
   uint64_t ns = host_now_ns() - j->t0;
   host_metrics_inflight(-1);
@@ -288,12 +304,7 @@ static void *guest_thread(void *arg) {
   pthread_mutex_lock(&x->out.lock);
   size_t bytes = (size_t)x->out.total;
   pthread_mutex_unlock(&x->out.lock);
-  host_metrics_request(status, ns, o);
-  if (o == SHOAL_PROXY_OK)
-    host_log_line(s->log, "%s %s %d %zu %.3fms", j->method, j->uri, status, bytes, (double)ns / 1e6);
-  else
-    host_log_line(s->log, "%s %s %d %zu %.3fms %s: %s", j->method, j->uri, status, bytes, (double)ns / 1e6,
-                  outcome_name(o), diag.message);
+  log_request(s, j->method, j->uri, status, bytes, ns, o, diag.message);
   shoal_http_response_free(&resp);
   exchange_unref(x);
   job_free(j);
@@ -428,6 +439,54 @@ static enum MHD_Result answer(struct MHD_Connection *con, host_exchange_t *x) {
   return ok;
 }
 
+/* {==================================================================
+** Inline requests: a request without a body is first run right on its
+** polling thread, with no thread, pipe or hand-over in its way; a guest
+** that has to wait (or runs for more than a few milliseconds) is stopped
+** and the request starts over on a guest thread of its own.
+** =================================================================== */
+static _Thread_local server_t *tl_server;
+static _Thread_local shoal_proxy_worker_t *tl_worker;
+
+/* This polling thread's worker (NULL: none left; take the thread path). */
+static shoal_proxy_worker_t *inline_worker(server_t *s) {
+  if (tl_server != s) {
+    unsigned i = atomic_fetch_add(&s->inline_taken, 1);
+    tl_server = s;
+    tl_worker = i < s->ninline ? s->inline_workers[i] : NULL;
+  }
+  return tl_worker;
+}
+
+static bool bodiless(struct MHD_Connection *con) {
+  const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  return !MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) &&
+         (!cl || strcmp(cl, "0") == 0);
+}
+
+/* True when the request was answered here (*res: MHD's verdict). */
+static bool run_inline(server_t *s, conn_t *c, struct MHD_Connection *con, const char *method, enum MHD_Result *res) {
+  shoal_proxy_worker_t *w = inline_worker(s);
+  const char *host = NULL;
+  for (size_t i = 0; i < c->nheaders && !host; i++)
+    if (strcasecmp(c->headers[i].name, "host") == 0) host = c->headers[i].value;
+  shoal_http_request_t req = {method, c->uri, host, c->headers, c->nheaders, NULL, 0};
+  shoal_http_response_t resp;
+  shoal_diag_t diag;
+  uint64_t t0 = host_now_ns();
+  host_metrics_inflight(1);
+  shoal_proxy_outcome_t o = shoal_proxy_try(w, &req, &resp, &diag);
+  host_metrics_inflight(-1);
+  if (o == SHOAL_PROXY_WOULD_BLOCK) return false;
+  atomic_fetch_sub(&s->in_flight, 1);
+  log_request(s, method, c->uri, resp.status, resp.body_len, host_now_ns() - t0, o, diag.message);
+  c->answered = true;
+  *res = queue(con, &resp);
+  shoal_http_response_free(&resp);
+  return true;
+}
+/* }================================================================== */
+
 static bool in_ready(host_exchange_t *x) { return host_pipe_peek(&x->in, true); }
 static bool has_answer(host_exchange_t *x) { return x->responded || x->done; }
 
@@ -437,6 +496,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
   server_t *s = cls;
   conn_t *c = *con_cls;
   if (!c) return MHD_NO;  /* on_uri ran out of memory */
+  if (c->answered) return MHD_YES;
   if (!c->started) {  /* first call: the headers are complete; the guest starts now */
     c->con = con;
     c->started = true;
@@ -449,11 +509,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
       host_log_line(s->log, "%s %s 503 0 0.000ms rejected (--max-instances %u)", method, c->uri, max);
       return MHD_YES;
     }
+    /* inline: at the next call, when MHD has taken the whole request
+    ** (a response queued before that would cost the connection) */
+    if (inline_worker(s) && bodiless(con)) {
+      c->inline_next = true;
+      return MHD_YES;
+    }
     if (!start_guest(s, c, con, method)) {
       atomic_fetch_sub(&s->in_flight, 1);
       return MHD_NO;
     }
     return MHD_YES;
+  }
+  if (c->inline_next && !*upload_size) {
+    c->inline_next = false;
+    enum MHD_Result res;
+    if (run_inline(s, c, con, method, &res)) return res;
+    if (!start_guest(s, c, con, method)) {  /* it had to wait: on a thread of its own */
+      atomic_fetch_sub(&s->in_flight, 1);
+      return MHD_NO;
+    }
   }
   if (*upload_size) {  /* a piece of the request body: to the guest (dropped once it is done) */
     if (!c->x) {
@@ -569,7 +644,7 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
   if (s.cfg.access_log && !(s.log = host_log_open(s.cfg.access_log)))
     return fail(diag, SHOAL_ERR_IO, "cannot open the access log %s", s.cfg.access_log);
   shoal_err_t e = SHOAL_ERR_OK;
-  s.workers = calloc(nw, sizeof *s.workers);
+  s.workers = calloc(nw + 64, sizeof *s.workers);  /* + the inline ones */
   s.idle = calloc(nw, sizeof *s.idle);
   if (!s.workers || !s.idle) e = SHOAL_ERR_NOMEM;
   /* the pool: workers (component decoded, imports linked) made up front */
@@ -579,6 +654,19 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
       atomic_store(&s.workers[i], w);
       atomic_store(&s.nworkers, i + 1);
       s.idle[s.nidle++] = w;
+    }
+  }
+
+  /* one more per polling thread, for inline requests (also watched by the watchdog) */
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  unsigned npoll = (unsigned)(ncpu > 1 ? (ncpu < 64 ? ncpu : 64) : 1);
+  if (!e && !(s.inline_workers = calloc(npoll, sizeof *s.inline_workers))) e = SHOAL_ERR_NOMEM;
+  for (unsigned i = 0; !e && i < npoll; i++) {
+    shoal_proxy_worker_t *w = NULL;
+    if (!(e = shoal_proxy_worker_new(p, &w, diag))) {
+      atomic_store(&s.workers[nw + i], w);
+      atomic_store(&s.nworkers, nw + i + 1);
+      s.inline_workers[s.ninline++] = w;
     }
   }
 
@@ -593,11 +681,10 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
   bool wd_started = false;
   if (!e) {
     /* polling threads never wait for a guest: such connections are suspended */
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC, 0, NULL, NULL,
                          on_request, &s,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(ncpu > 1 ? ncpu : 1),
+                         MHD_OPTION_THREAD_POOL_SIZE, npoll,
                          MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
@@ -639,6 +726,7 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
   for (unsigned i = 0; s.workers && i < atomic_load(&s.nworkers); i++) shoal_proxy_worker_free(atomic_load(&s.workers[i]));
   free(s.workers);
   free(s.idle);
+  free(s.inline_workers);
   pthread_mutex_destroy(&s.pool_lock);
   pthread_cond_destroy(&s.pool_cond);
   host_log_close(s.log);
