@@ -403,6 +403,36 @@ def case_sigterm(args):
     check(rc == 0 and time.time() - t0 < 5, "shoal serve exits 0 after draining (%.2f s)" % (time.time() - t0))
 
 
+def case_fairness(args):
+    """Requests without a body first run on a polling thread; guests that
+    wait or loop must move off it, so quick requests on other connections
+    are answered meanwhile (and the moved guests still finish)."""
+    srv = Shoal(args, ["--workers", "8", "--timeout", "2500", "--admin", "127.0.0.1:0", "--access-log", "-"])
+    try:
+        res = {}
+        slow = (("s1", "/sleep?ms=1500"), ("s2", "/sleep?ms=1500"), ("l1", "/loop"), ("l2", "/loop"))
+        ts = [threading.Thread(target=lambda k=k, p=p: res.setdefault(k, request(srv.port, "GET", p))) for k, p in slow]
+        for t in ts:
+            t.start()
+        wait_in_flight(srv, 4)
+        t0 = time.time()
+        first = request(srv.port, "GET", "/")
+        for i in range(20):
+            st, _, body = request(srv.port, "GET", "/")
+            check(st == 200 and body == first[2], "quick request %d answered while 2 guests sleep and 2 loop" % (i + 1))
+        dt = time.time() - t0
+        check(dt < 1.2, "21 quick requests took %.2f s beside them (the slow ones take 1.5-2.5 s)" % dt)
+        for t in ts:
+            t.join()
+        check(res["s1"][0] == 200 and res["s2"][0] == 200 and b"slept" in res["s1"][2],
+              "the sleeping guests answer after moving off the polling thread (%d %r)" % (res["s1"][0], res["s1"][2]))
+        check(res["l1"][0] == 504 and res["l2"][0] == 504, "the looping guests end at their timeout (504)")
+    finally:
+        srv.stop()
+    log = open(srv.err_path).read()
+    check(log.count("GET /sleep?ms=1500 200") == 2, "each sleeping request is logged once")
+
+
 def case_js(args):
     compare(args, [
         ("GET", "/", {}, None),
