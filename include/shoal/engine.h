@@ -305,6 +305,12 @@ shoal_err_t shoal_instance_new(shoal_store_t *s, const shoal_module_t *m,
 /* Looks up an export by name; false if absent. */
 bool shoal_instance_export(const shoal_instance_t *inst, const char *name, size_t name_len,
                            shoal_extern_t *out);
+/* The same, trying position *hint of the module's export list first and
+** leaving there where the name was found: for an embedder resolving the
+** same names in many instances of one module (a hint that is wrong or out
+** of range only costs the search). */
+bool shoal_instance_export_hinted(const shoal_instance_t *inst, const char *name, size_t name_len, uint32_t *hint,
+                                  shoal_extern_t *out);
 shoal_func_t *shoal_instance_func(const shoal_instance_t *inst, const char *name);
 shoal_memory_t *shoal_instance_memory(const shoal_instance_t *inst, const char *name);
 const shoal_module_t *shoal_instance_module(const shoal_instance_t *inst);

@@ -6,6 +6,7 @@
 #define SHOAL_CMP_H
 
 #include "shoal/component.h"
+#include <stdatomic.h>
 #include <stdarg.h>
 
 /* {===================================================================
@@ -84,6 +85,8 @@ struct cmp_type {
   /* canonical ABI, computed once by cmp_abi_layout */
   bool layout_done;
   bool all_done;             /* cmp_abi_layout_all reached it */
+  bool flat_cached;          /* flat holds its flat types (nflat <= 8) */
+  uint8_t flat[8];
   uint32_t size, align;
   uint32_t nflat;            /* number of flat core values; up to CMP_MAX_FLAT_WIDE */
 };
@@ -167,6 +170,10 @@ typedef struct cmp_def {
   shoal_module_t *module;
   struct cmp_scope *scope; /* nested component */
   int64_t offset;
+  /* Where instantiation found a name last time, tried first next time
+  ** (atomic: many threads instantiate one component at once). */
+  _Atomic uint32_t hint;   /* ALIAS_EXPORT, ALIAS_CORE_EXPORT: the export's position */
+  _Atomic(uint32_t *) hints; /* CORE_INSTANTIATE: [0] the import count, then each import's export position */
 } cmp_def_t;
 
 /* One entry of an index space: its type and the definition that made it. */

@@ -112,7 +112,14 @@ void cmp_abi_layout(cmp_type_t *t) {
   default: t->size = 0; t->align = 1; break;
   }
   flat_acc_t f = {.n = 0};
-  if (cmp_is_valtype(t)) flatten_into(t, &f);
+  if (cmp_is_valtype(t)) {
+    flatten_into(t, &f);
+    /* calls need these every time: kept when they are few */
+    if (f.n <= sizeof t->flat) {
+      memcpy(t->flat, f.v, f.n);
+      t->flat_cached = true;
+    }
+  }
   t->nflat = f.n;
   t->layout_done = true;
 }
@@ -164,6 +171,10 @@ uint32_t cmp_flat_count(cmp_type_t *t) {
 }
 
 uint32_t cmp_flat_types(cmp_type_t *t, uint8_t *out, uint32_t cap) {
+  if (t->layout_done && t->flat_cached) {
+    memcpy(out, t->flat, t->nflat < cap ? t->nflat : cap);
+    return t->nflat;
+  }
   flat_acc_t f = {.n = 0};
   flatten_into(t, &f);
   uint32_t n = f.n < cap ? f.n : cap;

@@ -577,8 +577,17 @@ shoal_err_t shoal_component_new(const uint8_t *bytes, size_t len, shoal_componen
   return SHOAL_ERR_OK;
 }
 
+/* The hint arrays instantiation made (cmp_instance.c). */
+static void free_hints(cmp_scope_t *s) {
+  for (uint32_t i = 0; i < s->ndefs; i++) {
+    free(atomic_load(&s->defs[i].hints));
+    if (s->defs[i].kind == CMP_DEF_COMPONENT && s->defs[i].scope) free_hints(s->defs[i].scope);
+  }
+}
+
 void shoal_component_free(shoal_component_t *c) {
   if (!c) return;
+  if (c->root) free_hints(c->root);
   for (uint32_t i = 0; i < c->nmodules; i++) shoal_module_free(c->modules[i]);
   free(c->modules);
   cmp_arena_free(&c->arena);

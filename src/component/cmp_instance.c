@@ -139,17 +139,64 @@ static shoal_err_t res_drop(shoal_caller_t *c, void *envp, shoal_raw_t *io) {
 
 static shoal_err_t instantiate_scope(frame_t *f, cmp_rinst_t **exports);
 
-static bool core_lookup(const cmp_rcore_t *rc, const char *name, uint32_t len, shoal_extern_t *out) {
-  if (rc->inst) return shoal_instance_export(rc->inst, name, len, out);
+/* Export `name` of core instance rc; *hint: its position last time. */
+static bool core_lookup(const cmp_rcore_t *rc, const char *name, uint32_t len, _Atomic uint32_t *hint,
+                        shoal_extern_t *out) {
+  uint32_t h = atomic_load_explicit(hint, memory_order_relaxed);
+  if (rc->inst) {
+    bool ok = shoal_instance_export_hinted(rc->inst, name, len, &h, out);
+    atomic_store_explicit(hint, h, memory_order_relaxed);
+    return ok;
+  }
+  if (h < rc->n && name_is(rc->names[h].name, rc->names[h].name_len, name, len)) {
+    *out = rc->ex[h];
+    return true;
+  }
   for (uint32_t i = 0; i < rc->n; i++)
-    if (name_is(rc->names[i].name, rc->names[i].name_len, name, len)) { *out = rc->ex[i]; return true; }
+    if (name_is(rc->names[i].name, rc->names[i].name_len, name, len)) {
+      atomic_store_explicit(hint, i, memory_order_relaxed);
+      *out = rc->ex[i];
+      return true;
+    }
   return false;
 }
 
-static bool rinst_lookup(const cmp_rinst_t *ri, const char *name, uint32_t len, cmp_rval_t *out) {
+static bool rinst_lookup(const cmp_rinst_t *ri, const char *name, uint32_t len, _Atomic uint32_t *hint,
+                         cmp_rval_t *out) {
+  uint32_t h = hint ? atomic_load_explicit(hint, memory_order_relaxed) : UINT32_MAX;
+  if (h < ri->n && name_is(ri->names[h], ri->name_lens[h], name, len)) {
+    *out = ri->vals[h];
+    return true;
+  }
   for (uint32_t i = 0; i < ri->n; i++)
-    if (name_is(ri->names[i], ri->name_lens[i], name, len)) { *out = ri->vals[i]; return true; }
+    if (name_is(ri->names[i], ri->name_lens[i], name, len)) {
+      if (hint) atomic_store_explicit(hint, i, memory_order_relaxed);
+      *out = ri->vals[i];
+      return true;
+    }
   return false;
+}
+
+/* The hint array of a core instantiation of n imports (NULL: none, then
+** every lookup searches). Made once; a racing thread's copy is dropped. */
+static _Atomic uint32_t *import_hints(const cmp_def_t *def, size_t n) {
+  cmp_def_t *d = (cmp_def_t *)def;  /* only its atomic hints change */
+  uint32_t *h = atomic_load_explicit(&d->hints, memory_order_acquire);
+  if (!h) {
+    uint32_t *mine = malloc((n + 1) * sizeof *mine);
+    if (!mine) return NULL;
+    mine[0] = (uint32_t)n;
+    for (size_t i = 1; i <= n; i++) mine[i] = UINT32_MAX;
+    uint32_t *expected = NULL;
+    if (atomic_compare_exchange_strong_explicit(&d->hints, &expected, mine, memory_order_acq_rel,
+                                                memory_order_acquire)) {
+      h = mine;
+    } else {
+      free(mine);
+      h = expected;
+    }
+  }
+  return h[0] == n ? (_Atomic uint32_t *)(h + 1) : NULL;
 }
 
 static shoal_err_t def_import(frame_t *f, const cmp_def_t *def, cmp_rval_t *out) {
@@ -188,8 +235,10 @@ static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
   case CMP_DEF_CORE_INSTANTIATE: {
     shoal_module_t *m = f->vals[CMP_SORT_CORE_MODULE][def->a].module;
     size_t n = shoal_module_import_count(m);
-    shoal_extern_t *imps = calloc(n ? n : 1, sizeof *imps);
+    shoal_extern_t small[64];
+    shoal_extern_t *imps = n <= 64 ? small : calloc(n, sizeof *imps);
     if (!imps) return cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
+    _Atomic uint32_t *hints = import_hints(def, n), spare = UINT32_MAX;
     for (size_t i = 0; i < n && !e; i++) {
       shoal_import_desc_t id;
       shoal_module_import(m, i, &id);
@@ -197,14 +246,14 @@ static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
       for (uint32_t j = 0; j < def->nargs && !src; j++)
         if (name_is(def->args[j].name, def->args[j].name_len, id.module, id.module_len))
           src = f->vals[CMP_SORT_CORE_INSTANCE][def->args[j].idx].core;
-      if (!src || !core_lookup(src, id.name, (uint32_t)id.name_len, &imps[i]))
+      if (!src || !core_lookup(src, id.name, (uint32_t)id.name_len, hints ? &hints[i] : &spare, &imps[i]))
         e = cmp_fail(f->diag, SHOAL_ERR_LINK, def->offset, "core import `%.*s`.`%.*s` not found", (int)id.module_len,
                      id.module, (int)id.name_len, id.name);
     }
     cmp_rcore_t *rc = e ? NULL : ralloc(f, sizeof *rc);
     if (!e && !rc) e = SHOAL_ERR_NOMEM;
     if (!e) e = shoal_instance_new(f->ci->store, m, imps, n, &rc->inst, f->diag);
-    free(imps);
+    if (imps != small) free(imps);
     if (e) return e;
     v.core = rc;
     break;
@@ -245,11 +294,13 @@ static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
   }
   case CMP_DEF_ALIAS_EXPORT:
     if (def->sort == CMP_SORT_TYPE) break;
-    if (!rinst_lookup(f->vals[CMP_SORT_INSTANCE][def->a].inst, def->name, def->name_len, &v))
+    if (!rinst_lookup(f->vals[CMP_SORT_INSTANCE][def->a].inst, def->name, def->name_len,
+                      (_Atomic uint32_t *)&def->hint, &v))
       return link_err(f, "instance has no export `%.*s`", def->name, def->name_len);
     break;
   case CMP_DEF_ALIAS_CORE_EXPORT:
-    if (!core_lookup(f->vals[CMP_SORT_CORE_INSTANCE][def->a].core, def->name, def->name_len, &v.ext))
+    if (!core_lookup(f->vals[CMP_SORT_CORE_INSTANCE][def->a].core, def->name, def->name_len, (_Atomic uint32_t *)&def->hint,
+                     &v.ext))
       return link_err(f, "core instance has no export `%.*s`", def->name, def->name_len);
     break;
   case CMP_DEF_ALIAS_OUTER:
@@ -436,7 +487,7 @@ shoal_cfunc_t *shoal_cinstance_func(shoal_cinstance_t *ci, const char *name) {
     if (!hash && ri->sorts[i] == CMP_SORT_FUNC) return (shoal_cfunc_t *)ri->vals[i].func;
     if (hash && ri->sorts[i] == CMP_SORT_INSTANCE) {
       cmp_rval_t v;
-      if (rinst_lookup(ri->vals[i].inst, hash + 1, (uint32_t)strlen(hash + 1), &v)) {
+      if (rinst_lookup(ri->vals[i].inst, hash + 1, (uint32_t)strlen(hash + 1), NULL, &v)) {
         cmp_rinst_t *sub = ri->vals[i].inst;
         for (uint32_t j = 0; j < sub->n; j++)
           if (name_is(sub->names[j], sub->name_lens[j], hash + 1, strlen(hash + 1)) && sub->sorts[j] == CMP_SORT_FUNC)

@@ -36,10 +36,16 @@ const char *shoal_err_message(shoal_err_t e) {
 
 void shoal_diag_clear(shoal_diag_t *d) {
   if (!d) return;
-  memset(d, 0, sizeof *d);
+  /* not a memset: the host clears one per component call, and the text
+  ** buffers are kilobytes; each is read up to its first NUL */
   d->code = SHOAL_ERR_OK;
+  d->message[0] = 0;
   d->offset = -1;
   d->func = -1;
+  d->exit_code = 0;
+  d->trace[0] = 0;
+  d->c_file = NULL;
+  d->c_line = 0;
 }
 
 shoal_err_t eng_error_at(shoal_diag_t *diag, shoal_err_t code, int64_t offset,

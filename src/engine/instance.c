@@ -343,27 +343,42 @@ fail:
 /* {===================================================================
 ** Exports and linking by name
 ** =================================================================== */
-bool shoal_instance_export(const shoal_instance_t *inst, const char *name, size_t name_len,
-                           shoal_extern_t *out) {
+static bool export_value(const shoal_instance_t *inst, const eng_export *ex, shoal_extern_t *out) {
+  shoal_extern_t e;
+  memset(&e, 0, sizeof e);
+  e.kind = (shoal_extern_kind_t)ex->kind;
+  switch (ex->kind) {
+  case SHOAL_EXTERN_FUNC: e.of.func = inst->funcs[ex->index]; break;
+  case SHOAL_EXTERN_TABLE: e.of.table = inst->tables[ex->index]; break;
+  case SHOAL_EXTERN_MEMORY: e.of.memory = inst->mems[ex->index]; break;
+  case SHOAL_EXTERN_GLOBAL: e.of.global = inst->globals[ex->index]; break;
+  default: return false;
+  }
+  if (out) *out = e;
+  return true;
+}
+
+static bool export_is(const eng_export *ex, const char *name, size_t len) {
+  return ex->name_len == len && (!len || memcmp(ex->name, name, len) == 0);
+}
+
+bool shoal_instance_export_hinted(const shoal_instance_t *inst, const char *name, size_t name_len, uint32_t *hint,
+                                  shoal_extern_t *out) {
   if (!inst || (!name && name_len)) return false;
   const shoal_module_t *m = inst->module;
+  if (hint && *hint < m->nexports && export_is(&m->exports[*hint], name, name_len))
+    return export_value(inst, &m->exports[*hint], out);
   for (uint32_t i = 0; i < m->nexports; i++) {
-    const eng_export *ex = &m->exports[i];
-    if (ex->name_len != name_len || (name_len && memcmp(ex->name, name, name_len) != 0)) continue;
-    shoal_extern_t e;
-    memset(&e, 0, sizeof e);
-    e.kind = (shoal_extern_kind_t)ex->kind;
-    switch (ex->kind) {
-    case SHOAL_EXTERN_FUNC: e.of.func = inst->funcs[ex->index]; break;
-    case SHOAL_EXTERN_TABLE: e.of.table = inst->tables[ex->index]; break;
-    case SHOAL_EXTERN_MEMORY: e.of.memory = inst->mems[ex->index]; break;
-    case SHOAL_EXTERN_GLOBAL: e.of.global = inst->globals[ex->index]; break;
-    default: return false;
-    }
-    if (out) *out = e;
-    return true;
+    if (!export_is(&m->exports[i], name, name_len)) continue;
+    if (hint) *hint = i;
+    return export_value(inst, &m->exports[i], out);
   }
   return false;
+}
+
+bool shoal_instance_export(const shoal_instance_t *inst, const char *name, size_t name_len,
+                           shoal_extern_t *out) {
+  return shoal_instance_export_hinted(inst, name, name_len, NULL, out);
 }
 
 shoal_func_t *shoal_instance_func(const shoal_instance_t *inst, const char *name) {
