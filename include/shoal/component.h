@@ -139,8 +139,9 @@ void shoal_cinstance_free(shoal_cinstance_t *inst);
 
 /* A pre-linked component (wasmtime's InstancePre): c with its imports
 ** resolved once, and every canonical ABI layout computed, for making many
-** instances cheaply. Instantiating never writes to p or c, so any number
-** of threads may instantiate the same p at once (each in its own store).
+** instances cheaply. Instantiating writes nothing to p or c but atomic
+** lookup hints, so any number of threads may instantiate the same p at
+** once (each in its own store).
 ** c must outlive p; the imports array need not (its entries are copied).
 ** Link errors are reported here, as shoal_cinstance_new would. */
 typedef struct shoal_cpre shoal_cpre_t;
