@@ -144,8 +144,9 @@ static bool core_lookup(const cmp_rcore_t *rc, const char *name, uint32_t len, _
                         shoal_extern_t *out) {
   uint32_t h = atomic_load_explicit(hint, memory_order_relaxed);
   if (rc->inst) {
+    uint32_t was = h;
     bool ok = shoal_instance_export_hinted(rc->inst, name, len, &h, out);
-    atomic_store_explicit(hint, h, memory_order_relaxed);
+    if (h != was) atomic_store_explicit(hint, h, memory_order_relaxed);  /* no write: no cache line bouncing */
     return ok;
   }
   if (h < rc->n && name_is(rc->names[h].name, rc->names[h].name_len, name, len)) {

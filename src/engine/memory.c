@@ -88,12 +88,19 @@ void eng_memory_unmap(shoal_memory_t *m) {
   m->base = NULL;
 }
 
+/* Up to this size a retired memory is zeroed by hand: its pages stay
+** mapped (no faults when the next instance touches them) and no
+** madvise (which makes the kernel interrupt every core running one of
+** our threads to flush their TLBs). Larger ones give their pages back. */
+#define RETIRE_MEMSET_MAX ((uint64_t)1 << 20)
+
 void eng_memory_retire(shoal_store_t *s, shoal_memory_t *m) {
-  /* dropping the pages is what makes them read as zero again; a store
-  ** keeps a few mappings (one per memory of a typical component) */
+  /* a store keeps a few mappings (one per memory of a typical component) */
   unsigned n = 0;
   for (shoal_memory_t *k = s->spare_mems; k; k = k->next_in_store) n++;
-  if (!m->base || n >= 4 || (m->size && madvise(m->base, m->size, MADV_DONTNEED) != 0)) {
+  bool zeroed = m->size <= RETIRE_MEMSET_MAX;
+  if (zeroed && m->size) memset(m->base, 0, (size_t)m->size);
+  if (!m->base || n >= 4 || (!zeroed && madvise(m->base, m->size, MADV_DONTNEED) != 0)) {
     eng_memory_unmap(m);
     free(m);
     return;

@@ -76,6 +76,18 @@ TEST(reset_gives_fresh_state) {
     inst = instantiate(s, m);
   }
   check_fresh(s, inst);
+  /* a memory past 1 MiB gives its pages back instead of being cleared by hand */
+  call(s, inst, "store", 1000);
+  ASSERT_EQ_INT(call(s, inst, "grow", 30), 1);
+  call(s, inst, "store", 31 * 65536 - 1);
+  ASSERT_OK(shoal_store_reset(s));
+  inst = instantiate(s, m);
+  check_fresh(s, inst);
+  ASSERT_EQ_INT(call(s, inst, "grow", 30), 1);
+  ASSERT_EQ_INT(call(s, inst, "load", 31 * 65536 - 1), 0);
+  ASSERT_OK(shoal_store_reset(s));
+  inst = instantiate(s, m);
+  check_fresh(s, inst);
   /* two instances at once after a reset: each its own memory */
   shoal_instance_t *other = instantiate(s, m);
   call(s, other, "store", 2000);

@@ -2,7 +2,7 @@
 ;; instance must see again after a reset of its store.
 (module
   (import "env" "reset_inside" (func $reset_inside (result i32)))
-  (memory (export "memory") 1 4)
+  (memory (export "memory") 1 40)
   (data (i32.const 16) "abc")
   (global $count (mut i32) (i32.const 5))
   (table 2 funcref)
