@@ -126,9 +126,16 @@ typedef enum eng_op {
   /* `d = a + imm; br loop` (an interpreter's pc step): d a imm off; the
   ** add may also be a copy of the loop's first instruction, then done after
   ** the budget check, off pointing past it. ADDI2: both, d a imm d2 a2 imm2
-  ** off, the second being the loop's first instruction. */
+  ** off, the second being the loop's first instruction (or two adds that
+  ** end the body). ADDI3: two adds that end the body, then the loop's
+  ** first: d1 a1 imm1 d2 a2 imm2 d3 a3 imm3 off. MOV_ADDI, MOV2_ADDI: the
+  ** body ends with copies (d s, in order), then the loop's first add:
+  ** d s [d' s'] d a imm off. */
   ENG_OP_ADDI_BR_BACK,
   ENG_OP_ADDI2_BR_BACK,
+  ENG_OP_ADDI3_BR_BACK,
+  ENG_OP_MOV_ADDI_BR_BACK,
+  ENG_OP_MOV2_ADDI_BR_BACK,
   /* br_table on a value just loaded (an interpreter's switch on the next
   ** opcode): the load's operands (forms as below), then n and the table.
   ** ORDER: the five forms of each load together. */
@@ -191,5 +198,11 @@ const void *const *eng_interp_handlers(void);
 /* dump.c: prints a compiled function (debugging and performance work). */
 #include <stdio.h>
 void eng_code_dump(FILE *out, const eng_code *cd);
+/* dump.c: decoding compiled code: the op of the instruction at w (from its
+** handler; ENG_OP__COUNT if none), its length in words (0 if longer than
+** avail), and how many of its last words are branch offsets. */
+eng_op eng_code_op(const uint32_t *w);
+uint32_t eng_code_len(eng_op op, const uint32_t *w, uint32_t avail);
+uint32_t eng_code_branches(eng_op op, const uint32_t *w, uint32_t len);
 
 #endif

@@ -343,27 +343,48 @@ static void emit_return(cc *c) {
   }
 }
 
+/* Records that a forward BR starts here, for eng_fuse_tail_dup. */
+static void note_br(cc *c) {
+  if (!c->live) return;
+  if (c->nbr == c->cap_brs && !eng_cc_grow((void **)&c->brs, &c->cap_brs, sizeof *c->brs, c->nbr + 1)) {
+    c->oom = true;
+    return;
+  }
+  c->brs[c->nbr++] = c->len;
+}
+
 /* Emits an unconditional jump to label L (after moves). */
 static void emit_jump(cc *c, ctrl *L) {
-  opword w[3], h[3];
-  bool tail = L->op == 0x03 && eng_fuse_take_addi(c, w);
-  /* a loop starting with an add-immediate: the back-edge does it and
-  ** jumps past it */
-  bool head = L->op == 0x03 && eng_fuse_loop_head_addi(c, L->target, h);
-  uint32_t target = L->target + (head ? HW + 3 : 0);
-  if (tail || head) {
-    eng_cc_emit_op(c, tail && head ? ENG_OP_ADDI2_BR_BACK : ENG_OP_ADDI_BR_BACK);
-    for (int i = 0; i < 3; i++) eng_cc_emit_word(c, tail ? w[i] : h[i]);
-    if (tail && head)
-      for (int i = 0; i < 3; i++) eng_cc_emit_word(c, h[i]);
-    eng_cc_emit(c, (uint32_t)((int32_t)target - (int32_t)c->len));
-  } else if (L->op == 0x03) {
-    eng_cc_emit_op(c, ENG_OP_BR_BACK);
-    eng_cc_emit(c, (uint32_t)((int32_t)L->target - (int32_t)c->len));
-  } else {
+  if (L->op != 0x03) {
+    note_br(c);
     eng_cc_emit_op(c, ENG_OP_BR);
     emit_fwd(c, L);
+    return;
   }
+  /* A loop's back-edge does the body's last one or two add-immediates,
+  ** or its last copies, itself; and if the loop starts with an
+  ** add-immediate, that too, jumping past it. */
+  opword w[9], m[4];
+  uint32_t ntail = 0, nmov = 0;
+  if (eng_fuse_take_addi(c, w + 3)) {
+    ntail = 1;
+    if (eng_fuse_take_addi(c, w)) ntail = 2;
+    else for (int i = 0; i < 3; i++) w[i] = w[3 + i];
+  }
+  bool head = eng_fuse_loop_head_addi(c, L->target, w + 3 * ntail);
+  if (head && ntail == 0) nmov = eng_fuse_take_movs(c, m);
+  uint32_t target = L->target + (head ? HW + 3 : 0);
+  uint32_t nadd = ntail + (head ? 1 : 0);
+  if (nadd == 0) {
+    eng_cc_emit_op(c, ENG_OP_BR_BACK);
+    eng_cc_emit(c, (uint32_t)((int32_t)target - (int32_t)c->len));
+    return;
+  }
+  static const eng_op addi_ops[3] = {ENG_OP_ADDI_BR_BACK, ENG_OP_ADDI2_BR_BACK, ENG_OP_ADDI3_BR_BACK};
+  eng_cc_emit_op(c, nmov == 2 ? ENG_OP_MOV2_ADDI_BR_BACK : nmov == 1 ? ENG_OP_MOV_ADDI_BR_BACK : addi_ops[nadd - 1]);
+  for (uint32_t i = 0; i < 2 * nmov; i++) eng_cc_emit_word(c, m[i]);
+  for (uint32_t i = 0; i < 3 * nadd; i++) eng_cc_emit_word(c, w[i]);
+  eng_cc_emit(c, (uint32_t)((int32_t)target - (int32_t)c->len));
 }
 
 static bool moves_needed(const cc *c, const ctrl *L, uint32_t arity) {
@@ -746,6 +767,7 @@ static shoal_err_t compile_expr(cc *c) {
       c->nvals += f->nresults;       /* they are still in their slots */
       for (uint32_t i = 0; i < f->nresults; i++) materialize(c, f->height + i);
       if (c->live) {
+        note_br(c);
         eng_cc_emit_op(c, ENG_OP_BR);
         emit_fwd(c, f);
       }
@@ -1346,6 +1368,7 @@ shoal_err_t eng_compile_func(shoal_module_t *m, uint32_t idx, shoal_diag_t *diag
   for (uint32_t i = 0; i < c->ncfix; i++) c->code[c->cfix[i]] += code->const_base;
   for (uint32_t i = 0; i < c->nsfix; i++)
     if (c->sfix[i] != UINT32_MAX) c->code[c->sfix[i]] += stack_base;
+  eng_fuse_tail_dup(c);
   if (c->len && c->len < c->cap) {
     uint32_t *w = realloc(c->code, c->len * sizeof *c->code);
     if (w) c->code = w;
@@ -1383,6 +1406,7 @@ fail:
   free(c->consts);
   free(c->cfix);
   free(c->sfix);
+  free(c->brs);
   return err;
 }
 

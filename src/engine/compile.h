@@ -79,6 +79,8 @@ typedef struct cc {
   uint32_t cmp_start, cmp_end, cmp_nsfix, cmp_ncfix;
   uint16_t cmp_code;        /* its wasm opcode */
   bool cmp_imm;
+  /* where forward BRs were emitted, for eng_fuse_tail_dup */
+  uint32_t *brs; uint32_t nbr, cap_brs;
 } cc;
 
 
@@ -122,6 +124,7 @@ uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[4]);
 uint32_t eng_fuse_take_addr_past(cc *c, uint32_t p, uint32_t v, opword ops[4]);
 uint16_t eng_fuse_take_load(cc *c, uint32_t p, opword w[8], uint32_t *nw);
 bool eng_fuse_take_addi(cc *c, opword w[3]);
+uint32_t eng_fuse_take_movs(cc *c, opword m[4]);
 bool eng_fuse_loop_head_addi(cc *c, uint32_t target, opword w[3]);
 void eng_hist_push(cc *c, uint32_t start, uint32_t end, uint16_t op);
 void eng_hist_clear(cc *c);
@@ -129,5 +132,6 @@ bool eng_fuse_store_bump(cc *c, uint32_t x);
 bool eng_fuse_bump_loop(cc *c, uint32_t target, opword d, opword a, opword b, bool bimm, opword cv, bool cimm,
                         uint32_t cond);
 uint32_t eng_cc_intern_const(cc *c, uint64_t bits);
+void eng_fuse_tail_dup(cc *c);
 
 #endif

@@ -4,6 +4,8 @@
 ** computed into a temporary, the compiler takes that code back and emits
 ** one fused instruction instead (see docs/architecture.md).
 */
+#include <stdlib.h>
+#include <string.h>
 #include "compile.h"
 
 /* The fused compare-and-branch condition of a comparison opcode: its
@@ -537,6 +539,18 @@ bool eng_fuse_take_addi(cc *c, opword w[3]) {
   return true;
 }
 
+/* If the last instruction is a MOV or MOV2 that no branch lands inside
+** of or after (copies ending a loop body), takes it back: its d s pairs in
+** m, in order; returns how many. */
+uint32_t eng_fuse_take_movs(cc *c, opword m[4]) {
+  uint32_t s = c->mov_start, n = c->mov_n;
+  if (!c->live || c->mov_end != c->len || n < 1 || n > 2 || c->len != s + HW + 2 * n || c->label_at > s)
+    return 0;
+  for (uint32_t i = 0; i < 2 * n; i++) m[i] = (opword){c->code[s + HW + i], word_fix(c, s + HW + i)};
+  rewind_to(c, s);
+  return n;
+}
+
 /* Local x was just set by `x = x + s` (an add retargeted to x) right after
 ** a plain store through x: the two become one _BUMP store. */
 bool eng_fuse_store_bump(cc *c, uint32_t x) {
@@ -634,5 +648,120 @@ int eng_fuse_take_fload(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword w[3],
   *b = t;
   int base = op == ENG_OP_F64_ADD ? ENG_OP_F64_ADD_M : ENG_OP_F64_MUL_M;
   return base + (lop == ENG_OP_F64_LOAD_AI ? 1 : 0);
+}
+/* }===================================================================== */
+
+/* {=====================================================================
+** Tail duplication, on a function's finished code: a forward `br` to a
+** loop's back-edge runs a copy of that instead (a then-arm ending a loop
+** body, an interpreter's shared `pc += n; continue`), which saves a
+** dispatch. Every branch offset is relative to its own word, so the
+** code is laid out again with the offsets recomputed.
+** ===================================================================== */
+
+/* The index of the instruction starting at p, or -1. */
+static int64_t find_start(const uint32_t *starts, uint32_t n, uint32_t p) {
+  uint32_t lo = 0, hi = n;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (starts[mid] < p) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < n && starts[lo] == p ? (int64_t)lo : -1;
+}
+
+/* Loop back-edges: copying them pays in every iteration of a loop, where
+** copying a return would pay once per call (and cost decoding the many
+** functions with an early return when they are compiled). */
+static bool terminal(eng_op op) {
+  switch (op) {
+  case ENG_OP_BR_BACK: case ENG_OP_ADDI_BR_BACK: case ENG_OP_ADDI2_BR_BACK:
+  case ENG_OP_ADDI3_BR_BACK: case ENG_OP_MOV_ADDI_BR_BACK: case ENG_OP_MOV2_ADDI_BR_BACK:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* Runs on c->code[0 .. c->len) once every slot is relocated. Gives up
+** (leaving the code as it is) on anything it cannot decode or allocate. */
+void eng_fuse_tail_dup(cc *c) {
+  if (!c->nbr || c->oom || !c->len) return;
+  const uint32_t *code = c->code;
+  /* Most functions have no BR to copy: find that out without decoding. */
+  static const eng_op terms[] = {
+    ENG_OP_BR_BACK, ENG_OP_ADDI_BR_BACK, ENG_OP_ADDI2_BR_BACK, ENG_OP_ADDI3_BR_BACK,
+    ENG_OP_MOV_ADDI_BR_BACK, ENG_OP_MOV2_ADDI_BR_BACK};
+  uint64_t hbr = (uint64_t)(uintptr_t)c->h[ENG_OP_BR];
+  bool found = false;
+  for (uint32_t b = 0; b < c->nbr && !found; b++) {
+    uint32_t p = c->brs[b];
+    if (p + HW >= c->len || (code[p] | (uint64_t)code[p + 1] << 32) != hbr) continue;
+    int64_t t = (int64_t)p + HW + (int32_t)code[p + HW];
+    if (t < 0 || t + HW > (int64_t)c->len) continue;
+    uint64_t ht = code[t] | (uint64_t)code[t + 1] << 32;
+    for (size_t k = 0; k < sizeof terms / sizeof terms[0]; k++)
+      if (ht == (uint64_t)(uintptr_t)c->h[terms[k]]) found = true;
+  }
+  if (!found) return;
+  uint32_t len = c->len, n = 0, cap = len / HW + 1;
+  uint32_t *starts = malloc(((size_t)cap + 1) * sizeof *starts);
+  uint16_t *opv = malloc((size_t)cap * sizeof *opv);
+  uint32_t *copy_of = malloc((size_t)cap * sizeof *copy_of);
+  uint32_t *newpos = malloc(((size_t)cap + 1) * sizeof *newpos);
+  uint32_t *out = NULL;
+  if (!starts || !opv || !copy_of || !newpos) goto done;
+  for (uint32_t p = 0; p < len; n++) {
+    eng_op op = eng_code_op(code + p);
+    uint32_t l = op == ENG_OP__COUNT ? 0 : eng_code_len(op, code + p, len - p);
+    if (!l || n == cap) goto done;
+    starts[n] = p;
+    opv[n] = (uint16_t)op;
+    p += l;
+  }
+  starts[n] = len;
+  /* which BRs become a copy of their target, and the new layout */
+  bool any = false;
+  uint64_t at = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    copy_of[i] = UINT32_MAX;
+    if (opv[i] == ENG_OP_BR) {
+      int64_t t = (int64_t)starts[i] + HW + (int32_t)code[starts[i] + HW];
+      int64_t j = t >= 0 && t < (int64_t)len ? find_start(starts, n, (uint32_t)t) : -1;
+      if (j >= 0 && (uint32_t)j != i && terminal((eng_op)opv[j]) && starts[j + 1] - starts[j] <= 16) {
+        copy_of[i] = (uint32_t)j;
+        any = true;
+      }
+    }
+    newpos[i] = (uint32_t)at;
+    uint32_t src = copy_of[i] == UINT32_MAX ? i : copy_of[i];
+    at += starts[src + 1] - starts[src];
+  }
+  newpos[n] = (uint32_t)at;
+  if (!any || at > UINT32_MAX / 2) goto done;
+  out = malloc((size_t)at * sizeof *out);
+  if (!out) goto done;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t src = copy_of[i] == UINT32_MAX ? i : copy_of[i];
+    uint32_t s0 = starts[src], l = starts[src + 1] - s0, d0 = newpos[i];
+    memcpy(out + d0, code + s0, (size_t)l * sizeof *out);
+    uint32_t nb = eng_code_branches((eng_op)opv[src], code + s0, l);
+    for (uint32_t k = l - nb; k < l; k++) {
+      int64_t t = (int64_t)s0 + k + (int32_t)code[s0 + k];
+      int64_t j = t == (int64_t)len ? (int64_t)n : t >= 0 && t < (int64_t)len ? find_start(starts, n, (uint32_t)t) : -1;
+      if (j < 0) goto done;
+      out[d0 + k] = (uint32_t)((int32_t)newpos[j] - (int32_t)(d0 + k));
+    }
+  }
+  free(c->code);
+  c->code = out;
+  c->len = c->cap = (uint32_t)at;
+  out = NULL;
+done:
+  free(out);
+  free(newpos);
+  free(copy_of);
+  free(starts);
+  free(opv);
 }
 /* }===================================================================== */

@@ -235,7 +235,7 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
     H(I32_ADD_MUL) H(I64_ADD_MUL)
     H(I32_ADD3) H(I64_ADD3) H(I32_ANDN) H(I32_ROTL_XOR_ROTL) H(I32_ADD_IMM_SHL)
     H(F64_ADD_M) H(F64_ADD_M_AI) H(F64_MUL_M) H(F64_MUL_M_AI)
-    H(ADDI_BR_BACK) H(ADDI2_BR_BACK)
+    H(ADDI_BR_BACK) H(ADDI2_BR_BACK) H(ADDI3_BR_BACK) H(MOV_ADDI_BR_BACK) H(MOV2_ADDI_BR_BACK)
 #define X(name, mt) H(BRT_##name) H(BRT_##name##_AI) H(BRT_##name##_AA) H(BRT_##name##_SX) H(BRT_##name##_SXI)
     ENG_BRT_LOADS(X)
 #undef X
@@ -879,6 +879,37 @@ L_ADDI2_BR_BACK: {
   uint32_t a2 = OPW(5) == OPW(1) ? v1 : (uint32_t)SLOT(5);
   SLOT(4) = (uint32_t)(a2 + OPW(6));
   pc += 8 + (int32_t)OPW(7);
+  NEXT();
+}
+L_ADDI3_BR_BACK: {
+  SLOT(1) = (uint32_t)((uint32_t)SLOT(2) + OPW(3));
+  uint32_t v2 = (uint32_t)SLOT(5) + OPW(6);
+  SLOT(4) = v2;
+  BACK_EDGE();
+  uint32_t a3 = OPW(8) == OPW(4) ? v2 : (uint32_t)SLOT(8);
+  SLOT(7) = (uint32_t)(a3 + OPW(9));
+  pc += 11 + (int32_t)OPW(10);
+  NEXT();
+}
+  /* The loop's first add usually reads what the last copy wrote (the
+  ** copies are the body's last instructions): from the register. */
+L_MOV_ADDI_BR_BACK: {
+  uint64_t v = SLOT(2);
+  SLOT(1) = v;
+  uint32_t a = OPW(4) == OPW(1) ? (uint32_t)v : (uint32_t)SLOT(4);
+  SLOT(3) = (uint32_t)(a + OPW(5));
+  BACK_EDGE();
+  pc += 7 + (int32_t)OPW(6);
+  NEXT();
+}
+L_MOV2_ADDI_BR_BACK: {
+  SLOT(1) = SLOT(2);
+  uint64_t v = SLOT(4);
+  SLOT(3) = v;
+  uint32_t a = OPW(6) == OPW(3) ? (uint32_t)v : (uint32_t)SLOT(6);
+  SLOT(5) = (uint32_t)(a + OPW(7));
+  BACK_EDGE();
+  pc += 9 + (int32_t)OPW(8);
   NEXT();
 }
 L_I32_ROTL_XOR_ROTL:

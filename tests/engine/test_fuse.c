@@ -68,3 +68,11 @@ TEST(bump_loop_spends_fuel) {
   /* p = 0: j is odd, never 0 */
   ASSERT_ERR(call1("bump_spin", 0, 100000, &r, &d), SHOAL_ERR_TRAP_FUEL);
 }
+
+TEST(copied_back_edge_spends_fuel) {
+  shoal_diag_t d;
+  int32_t r = 0;
+  ASSERT_OK_DIAG(call1("dup_spin", 1, 0, &r, &d), &d);
+  ASSERT_EQ_INT(r, 0);
+  ASSERT_ERR(call1("dup_spin", 0, 100000, &r, &d), SHOAL_ERR_TRAP_FUEL);
+}

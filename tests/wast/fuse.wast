@@ -257,6 +257,58 @@
     i32.add i32.store
     local.get 1)
 
+  ;; a `br` to the end of a block that the loop's back-edge follows runs a
+  ;; copy of the back-edge (tail duplication); the branches around it are
+  ;; laid out again: an if-else in a loop, and a small bytecode machine
+  ;; (0 k: acc += k, 1: acc *= 2, 3: if acc is even skip the next byte,
+  ;; else: halt) with its br_table, early return and back-edges
+  (func (export "dup_if_else") (param $n i32) (result i32)
+    (local $i i32) (local $acc i32)
+    loop $l
+      local.get $i local.get $n i32.ge_u
+      if local.get $acc return end
+      block $b
+        local.get $i i32.const 1 i32.and
+        if
+          local.get $acc i32.const 3 i32.add local.set $acc
+          br $b
+        end
+        local.get $acc i32.const 100 i32.add local.set $acc
+      end
+      local.get $i i32.const 1 i32.add local.set $i
+      br $l
+    end
+    unreachable)
+  (func (export "dup_vm") (param $pc i32) (result i32)
+    (local $acc i32)
+    loop $l
+      block $next
+        block $halt
+          block $odd
+            block $dbl
+              block $add
+                local.get $pc i32.load8_u
+                br_table $add $dbl $halt $odd $halt
+              end
+              local.get $acc local.get $pc i32.load8_u offset=1 i32.add local.set $acc
+              local.get $pc i32.const 1 i32.add local.set $pc
+              br $next
+            end
+            local.get $acc i32.const 1 i32.shl local.set $acc
+            br $next
+          end
+          local.get $acc i32.const 1 i32.and
+          br_if $next
+          local.get $pc i32.const 2 i32.add local.set $pc
+          br $l
+        end
+        local.get $acc return
+      end
+      local.get $pc i32.const 1 i32.add local.set $pc
+      br $l
+    end
+    unreachable)
+
 )
 (assert_return (invoke "add3" (i32.const 1) (i32.const 2) (i32.const 3)) (i32.const 6))
 (assert_return (invoke "add3" (i32.const 0x7fffffff) (i32.const 1) (i32.const 0x7fffffff)) (i32.const -1))
@@ -389,3 +441,23 @@
 (assert_trap (invoke "tee_pending_load" (i32.const 0x2000)) "out of bounds memory access")
 ;; (10 + 16) + (9 << 2)
 (assert_return (invoke "ais_hoist_clash" (i32.const 10)) (i32.const 62))
+;; i odd adds 3, even adds 100
+(assert_return (invoke "dup_if_else" (i32.const 5)) (i32.const 306))
+(assert_return (invoke "dup_if_else" (i32.const 0)) (i32.const 0))
+;; 9000: add 5, dbl (10), add 7 (17), odd: goes on, add 1 (18), even: skips
+;; the 7 at 9009, dbl (36), dbl (72), halt
+(invoke "poke8" (i32.const 9000) (i32.const 0))
+(invoke "poke8" (i32.const 9001) (i32.const 5))
+(invoke "poke8" (i32.const 9002) (i32.const 1))
+(invoke "poke8" (i32.const 9003) (i32.const 0))
+(invoke "poke8" (i32.const 9004) (i32.const 7))
+(invoke "poke8" (i32.const 9005) (i32.const 3))
+(invoke "poke8" (i32.const 9006) (i32.const 0))
+(invoke "poke8" (i32.const 9007) (i32.const 1))
+(invoke "poke8" (i32.const 9008) (i32.const 3))
+(invoke "poke8" (i32.const 9009) (i32.const 7))
+(invoke "poke8" (i32.const 9010) (i32.const 1))
+(invoke "poke8" (i32.const 9011) (i32.const 1))
+(invoke "poke8" (i32.const 9012) (i32.const 9))
+(assert_return (invoke "dup_vm" (i32.const 9000)) (i32.const 72))
+(assert_trap (invoke "dup_vm" (i32.const 65535)) "out of bounds memory access")

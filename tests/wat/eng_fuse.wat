@@ -59,4 +59,18 @@
       (local.set $s (i32.add (local.get $s) (i32.const 0)))
       (br_if $l (i32.ne (local.tee $j (i32.add (local.get $j) (i32.const 2))) (local.get $p))))
     (local.get $j))
+  ;; a loop whose then-arm jumps to the end of a block followed by the
+  ;; back-edge: the jump becomes a copy of the back-edge, which still
+  ;; spends fuel (p = 0 never ends; p = 1 returns at once)
+  (func (export "dup_spin") (param $p i32) (result i32)
+    (local $i i32)
+    (loop $l
+      (if (i32.eq (local.get $p) (i32.const 1)) (then (return (local.get $i))))
+      (block $b
+        (if (i32.and (local.get $i) (i32.const 1))
+          (then (local.set $p (i32.add (local.get $p) (i32.const 2))) (br $b)))
+        (local.set $p (i32.sub (local.get $p) (i32.const 2))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l))
+    (unreachable))
 )
