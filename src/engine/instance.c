@@ -281,9 +281,15 @@ static shoal_err_t init_segments(shoal_instance_t *inst, shoal_diag_t *diag) {
       inst->elem_dropped[i] = 1;
     }
   }
+  /* every active segment is in the image (memory.c checked they fit) */
+  bool imaged = m->image_len && eng_memory_map_image(inst->mems[0], m);
   for (uint32_t i = 0; i < m->ndatas; i++) {
     const eng_data *d = &m->datas[i];
     if (d->mode != ENG_SEG_ACTIVE) continue;
+    if (imaged) {
+      inst->data_dropped[i] = 1;
+      continue;
+    }
     uint32_t off = (uint32_t)eng_constexpr_eval(inst, &d->offset);
     shoal_memory_t *mem = inst->mems[d->mem];
     if ((uint64_t)off + d->len > mem->size)

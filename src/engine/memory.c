@@ -3,9 +3,11 @@
 ** maximum up front (PROT_NONE) and commits pages as it grows, so `base`
 ** never moves and the interpreter may cache it across calls and growth.
 */
+#define _GNU_SOURCE  /* memfd_create */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "runtime.h"
 #include "guard.h"
@@ -98,9 +100,9 @@ void eng_memory_retire(shoal_store_t *s, shoal_memory_t *m) {
   /* a store keeps a few mappings (one per memory of a typical component) */
   unsigned n = 0;
   for (shoal_memory_t *k = s->spare_mems; k; k = k->next_in_store) n++;
-  bool zeroed = m->size <= RETIRE_MEMSET_MAX;
-  if (zeroed && m->size) memset(m->base, 0, (size_t)m->size);
-  if (!m->base || n >= 4 || (!zeroed && madvise(m->base, m->size, MADV_DONTNEED) != 0)) {
+  bool zeroed = m->size <= RETIRE_MEMSET_MAX && !m->imaged;
+  if (zeroed && m->size && n < 4) memset(m->base, 0, (size_t)m->size);
+  if (!m->base || n >= 4 || m->imaged || (!zeroed && madvise(m->base, m->size, MADV_DONTNEED) != 0)) {
     eng_memory_unmap(m);
     free(m);
     return;
@@ -161,3 +163,82 @@ shoal_err_t shoal_memory_write(shoal_memory_t *m, uint64_t addr, const void *src
   if (n) memmove(m->base + addr, src, n);
   return SHOAL_ERR_OK;
 }
+
+/* {===================================================================
+** Memory images: a module whose data segments are large gets its memory
+** 0's initial contents written once to a memfd, and each instance maps
+** that copy-on-write over its memory: pages the guest only reads are the
+** page cache's, and instantiation copies nothing (wasmtime does the same).
+** Small segments are cheaper to copy than a mapping is to make and undo.
+** =================================================================== */
+#define IMAGE_MIN_BYTES (256u * 1024)
+
+/* The offset of a constant i32.const expression; false for anything else. */
+static bool const_offset(const eng_constexpr *ce, uint32_t *out) {
+  const uint8_t *p = ce->code, *end = ce->code + ce->len;
+  if (p == end || *p++ != 0x41) return false;
+  int64_t v = 0;
+  unsigned shift = 0;
+  uint8_t b;
+  do {
+    if (p == end || shift > 28) return false;
+    b = *p++;
+    v |= (int64_t)(b & 0x7f) << shift;
+    shift += 7;
+  } while (b & 0x80);
+  if (shift < 32 && (b & 0x40)) v |= -((int64_t)1 << shift);
+  if (p == end || *p++ != 0x0b || p != end) return false;
+  *out = (uint32_t)v;
+  return true;
+}
+
+void eng_memory_image_build(shoal_module_t *m) {
+#ifdef __linux__
+  if (m->nmems == 0 || m->nimported_mems) return;  /* memory 0 must be this module's */
+  uint64_t end = 0, bytes = 0, size = m->mems[0].min * (uint64_t)ENG_PAGE_SIZE;
+  for (uint32_t i = 0; i < m->ndatas; i++) {
+    const eng_data *d = &m->datas[i];
+    if (d->mode != ENG_SEG_ACTIVE) continue;
+    uint32_t off;
+    /* each segment must land where instantiation would put it, in bounds */
+    if (d->mem != 0 || !const_offset(&d->offset, &off) || (uint64_t)off + d->len > size) return;
+    if ((uint64_t)off + d->len > end) end = (uint64_t)off + d->len;
+    bytes += d->len;
+  }
+  if (bytes < IMAGE_MIN_BYTES) return;
+  long pg = sysconf(_SC_PAGESIZE);
+  end = (end + (uint64_t)pg - 1) / (uint64_t)pg * (uint64_t)pg;
+  if (end > size || end > UINT32_MAX) return;
+  int fd = memfd_create("shoal-memory-image", MFD_CLOEXEC);
+  if (fd < 0) return;
+  bool ok = ftruncate(fd, (off_t)end) == 0;
+  for (uint32_t i = 0; ok && i < m->ndatas; i++) {  /* in order: later segments win, as at instantiation */
+    const eng_data *d = &m->datas[i];
+    uint32_t off;
+    if (d->mode != ENG_SEG_ACTIVE || !d->len) continue;
+    const_offset(&d->offset, &off);
+    for (uint32_t done = 0; ok && done < d->len;) {
+      ssize_t w = pwrite(fd, d->bytes + done, d->len - done, (off_t)off + done);
+      ok = w > 0;
+      if (ok) done += (uint32_t)w;
+    }
+  }
+  if (!ok) {
+    close(fd);
+    return;
+  }
+  m->image_fd = fd;
+  m->image_len = (uint32_t)end;
+#else
+  (void)m;
+#endif
+}
+
+bool eng_memory_map_image(shoal_memory_t *mem, const shoal_module_t *m) {
+  if (!m->image_len || mem->size < m->image_len) return false;
+  void *p = mmap(mem->base, m->image_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, m->image_fd, 0);
+  if (p == MAP_FAILED) return false;
+  mem->imaged = true;
+  return true;
+}
+/* }=================================================================== */

@@ -5,6 +5,7 @@
 */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "module.h"
 
@@ -70,6 +71,7 @@ shoal_err_t shoal_module_new(const uint8_t *bytes, size_t len,
     err = ENG_ERR(diag, SHOAL_ERR_NOMEM, -1, "out of host memory for a module");
     goto fail;
   }
+  eng_memory_image_build(m);
   *out = m;
   return SHOAL_ERR_OK;
 fail:
@@ -80,6 +82,7 @@ fail:
 
 void shoal_module_free(shoal_module_t *m) {
   if (!m) return;
+  if (m->image_len) close(m->image_fd);
   module_release_all(m);
   free(m);
 }

@@ -158,7 +158,17 @@ struct shoal_module {
   ** (params then results) for the public shoal_functype_t views. One
   ** allocation; api_types[i] points into it. NULL until decoded. */
   shoal_valtype_t **api_types;
+
+  /* Added by memory.c: memory 0's initial contents as a file (memfd) that
+  ** instances map copy-on-write instead of copying large data segments;
+  ** image_len == 0: none (module.c closes image_fd). */
+  int image_fd;
+  uint32_t image_len;
 };
+
+/* memory.c: builds m's memory image when it is worth it (no error: an
+** instance without one copies its segments). */
+void eng_memory_image_build(shoal_module_t *m);
 
 /* decode.c: decodes and validates everything but function bodies; bodies
 ** are located (eng_func.body) for compile.c. */

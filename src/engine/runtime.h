@@ -16,6 +16,7 @@ struct shoal_memory {
   uint64_t max_pages;     /* effective maximum: declared max, store limit, 65536 */
   eng_limits decl;        /* the type, as declared or last grown (min tracks pages) */
   size_t reserved;        /* bytes of address space reserved at base */
+  bool imaged;            /* its first pages map a module's image (never reused) */
   struct shoal_memory *next_in_store;
 };
 
@@ -149,6 +150,9 @@ shoal_err_t eng_store_stack(shoal_store_t *s);
 void *eng_store_alloc(shoal_store_t *s, size_t n);
 /* memory.c: a memory's mapping kept for reuse (zeroed), or unmapped. */
 void eng_memory_retire(shoal_store_t *s, shoal_memory_t *m);
+/* memory.c: m's image mapped over mem (made by inst for it); false: copy
+** the segments instead. */
+bool eng_memory_map_image(shoal_memory_t *mem, const shoal_module_t *m);
 void eng_memory_unmap(shoal_memory_t *m);
 
 /* memory.c / table.c: create an entity owned by s with the given type
