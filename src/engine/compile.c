@@ -30,6 +30,30 @@ static const numinfo numtab[0x110] = {
 #undef TB
 };
 
+/* Ops whose i32 result is written zero-extended to the slot (every i32
+** numeric op and load): i64.extend_i32_u of such a result just made is
+** the slot as it is. */
+static const uint8_t i32_out[ENG_OP__COUNT] = {
+#define UN(n, code, vi, vo, ...) [ENG_OP_##n] = SHOAL_##vo == SHOAL_I32,
+#define BI(n, code, vi, vo, ...) [ENG_OP_##n] = SHOAL_##vo == SHOAL_I32,
+#define BIK(n, code, vi, vo, ...) [ENG_OP_##n] = SHOAL_##vo == SHOAL_I32, [ENG_OP_##n##_IMM] = SHOAL_##vo == SHOAL_I32,
+#define TU(n, code, vi, vo) [ENG_OP_##n] = SHOAL_##vo == SHOAL_I32,
+#define TB(n, code, vi, vo) [ENG_OP_##n] = SHOAL_##vo == SHOAL_I32,
+#include "opcodes.def"
+#undef UN
+#undef BI
+#undef BIK
+#undef TU
+#undef TB
+#define LOAD(n, code, vt, ...) [ENG_OP_##n] = SHOAL_##vt == SHOAL_I32, [ENG_OP_##n##_AI] = SHOAL_##vt == SHOAL_I32, \
+  [ENG_OP_##n##_AA] = SHOAL_##vt == SHOAL_I32, [ENG_OP_##n##_SX] = SHOAL_##vt == SHOAL_I32,                  \
+  [ENG_OP_##n##_SXI] = SHOAL_##vt == SHOAL_I32,
+#define STORE(...)
+#include "memops.def"
+#undef LOAD
+#undef STORE
+};
+
 /* For a constant on the left: the opcode with its operands swapped (the
 ** same for commutative ones, the mirrored comparison), or 0. */
 static uint16_t swapped(uint32_t code) {
@@ -568,6 +592,13 @@ static shoal_err_t compile_expr(cc *c) {
           TRY(pop(c, ni->in, &p[0], &got));
         }
         uint32_t at = c->nvals;
+        if (c->live && code == 0xad && c->vals[p[0]].kind == K_STACK && c->hist[0].end == c->len &&
+            i32_out[c->hist[0].op] && c->patch_end == c->len && c->code[c->patch_dst] == nat(c, at)) {
+          /* i64.extend_i32_u of an i32 just computed into this slot */
+          push(c, SHOAL_I64);
+          c->cmp_end = UINT32_MAX;
+          continue;
+        }
         if (c->live) {
           uint32_t start = c->len, nsfix = c->nsfix, ncfix = c->ncfix;
           uint32_t a = (uint32_t)p[0], b = (uint32_t)p[1];

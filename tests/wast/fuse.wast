@@ -309,6 +309,21 @@
     end
     unreachable)
 
+  ;; i64.extend_i32_u of an i32 just computed is the slot as it is (i32
+  ;; results are kept zero-extended): a comparison, a negative difference,
+  ;; a sign-extending byte load, and one set into a local
+  (func (export "ext_cmp") (param i64 i64) (result i64)
+    local.get 0 local.get 1 i64.lt_s i64.extend_i32_u
+    i64.const 0x100000000 i64.add)
+  (func (export "ext_sub") (param i32 i32) (result i64)
+    local.get 0 local.get 1 i32.sub i64.extend_i32_u)
+  (func (export "ext_load8_s") (param i32) (result i64)
+    local.get 0 i32.load8_s i64.extend_i32_u)
+  (func (export "ext_set") (param i32) (result i64)
+    (local i64)
+    local.get 0 i32.const -1 i32.xor i64.extend_i32_u local.set 1
+    local.get 1 local.get 1 i64.add)
+
 )
 (assert_return (invoke "add3" (i32.const 1) (i32.const 2) (i32.const 3)) (i32.const 6))
 (assert_return (invoke "add3" (i32.const 0x7fffffff) (i32.const 1) (i32.const 0x7fffffff)) (i32.const -1))
@@ -461,3 +476,9 @@
 (invoke "poke8" (i32.const 9012) (i32.const 9))
 (assert_return (invoke "dup_vm" (i32.const 9000)) (i32.const 72))
 (assert_trap (invoke "dup_vm" (i32.const 65535)) "out of bounds memory access")
+(assert_return (invoke "ext_cmp" (i64.const -5) (i64.const 3)) (i64.const 0x100000001))
+(assert_return (invoke "ext_cmp" (i64.const 5) (i64.const 3)) (i64.const 0x100000000))
+(assert_return (invoke "ext_sub" (i32.const 1) (i32.const 2)) (i64.const 0xffffffff))
+(invoke "poke8" (i32.const 9100) (i32.const 0x80))
+(assert_return (invoke "ext_load8_s" (i32.const 9100)) (i64.const 0xffffff80))
+(assert_return (invoke "ext_set" (i32.const 0)) (i64.const 0x1fffffffe))
