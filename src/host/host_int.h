@@ -184,6 +184,8 @@ struct shoal_proxy_worker {
 };
 
 uint64_t host_now_ns(void);
+/* Interrupts w's request if its deadline is before now (UINT64_MAX: whatever it is). */
+void host_worker_interrupt_late(shoal_proxy_worker_t *w, uint64_t now);
 /* One request in a fresh instance; x NULL: buffered into resp, else
 ** streamed through x; nowait: as shoal_proxy_try (buffered only). */
 shoal_proxy_outcome_t host_proxy_run(shoal_proxy_worker_t *w, const shoal_http_request_t *req, host_exchange_t *x,

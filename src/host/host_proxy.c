@@ -102,9 +102,14 @@ void shoal_proxy_worker_free(shoal_proxy_worker_t *w) {
   free(w);
 }
 
-void shoal_proxy_worker_interrupt(shoal_proxy_worker_t *w) {
+void shoal_proxy_worker_interrupt(shoal_proxy_worker_t *w) { host_worker_interrupt_late(w, UINT64_MAX); }
+
+void host_worker_interrupt_late(shoal_proxy_worker_t *w, uint64_t now) {
   pthread_mutex_lock(&w->lock);
-  if (w->store) {
+  /* the deadline read again under the lock: the request the caller saw
+  ** late may be over, and the worker busy with the next one */
+  int_fast64_t d = atomic_load(&w->deadline_ns);
+  if (w->store && (now == UINT64_MAX || (d && (uint64_t)d < now))) {
     atomic_store(&w->timed_out, true);
     shoal_store_interrupt(w->store);
     if (w->wasi) shoal_wasi_ctx_interrupt(w->wasi);

@@ -578,7 +578,7 @@ static void *watchdog(void *arg) {
     for (unsigned i = 0; i < n; i++) {
       shoal_proxy_worker_t *w = atomic_load(&s->workers[i]);
       int_fast64_t d = atomic_load(&w->deadline_ns);
-      if (d && (uint64_t)d < now) shoal_proxy_worker_interrupt(w);
+      if (d && (uint64_t)d < now) host_worker_interrupt_late(w, now);
     }
     if (++ticks % 200 == 0) host_log_flush(s->log);
   }
