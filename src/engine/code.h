@@ -123,6 +123,14 @@ typedef enum eng_op {
   /* f64 add/mul with one operand just loaded (dot products): d a addr off,
   ** and _AI: d a addr imm off (the load's address forms) */
   ENG_OP_F64_ADD_M, ENG_OP_F64_ADD_M_AI, ENG_OP_F64_MUL_M, ENG_OP_F64_MUL_M_AI,
+  /* i64 OP with its right operand (either, if OP commutes) just loaded by
+  ** i64.load (sums over arrays, an interpreter's operand stack): d a, then
+  ** the load's address operands, forms as below but _AA. ORDER: the four
+  ** forms of each together. */
+#define ENG_I64M_OPS(X) X(ADD, +, 1) X(SUB, -, 0) X(MUL, *, 1) X(AND, &, 1) X(OR, |, 1) X(XOR, ^, 1)
+#define X(name, ...) ENG_OP_I64_##name##_M, ENG_OP_I64_##name##_M_AI, ENG_OP_I64_##name##_M_SX, ENG_OP_I64_##name##_M_SXI,
+  ENG_I64M_OPS(X)
+#undef X
   /* `d = a + imm; br loop` (an interpreter's pc step): d a imm off; the
   ** add may also be a copy of the loop's first instruction, then done after
   ** the budget check, off pointing past it. ADDI2: both, d a imm d2 a2 imm2

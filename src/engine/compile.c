@@ -616,10 +616,11 @@ static shoal_err_t compile_expr(cc *c) {
           }
           eng_op eop = (eng_op)(imm ? ni->imm_op : ni->op);
           opword sx[2];
-          if (!imm && (eop == ENG_OP_F64_ADD || eop == ENG_OP_F64_MUL)) {
-            opword lw[3];
+          if (!imm && ni->binary && (eop == ENG_OP_F64_ADD || eop == ENG_OP_F64_MUL || ni->in == SHOAL_I64)) {
+            opword lw[5];
             uint32_t nlw = 0;
-            int fm = eng_fuse_take_fload(c, eop, &a, &b, lw, &nlw);
+            int fm = ni->in == SHOAL_I64 ? eng_fuse_take_iload(c, eop, &a, &b, lw, &nlw)
+                                         : eng_fuse_take_fload(c, eop, &a, &b, lw, &nlw);
             if (fm >= 0) {
               /* d = a OP load(addr): the load's operands follow a */
               eng_cc_emit_op(c, (eng_op)fm);

@@ -120,6 +120,7 @@ bool eng_fuse_set_pending(cc *c, uint32_t x, uint32_t pos);
 bool eng_fuse_take_addshl(cc *c, uint32_t a, opword out[3]);
 bool eng_fuse_take_addimm(cc *c, uint32_t a, opword out[2]);
 int eng_fuse_take_fload(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword w[3], uint32_t *nw);
+int eng_fuse_take_iload(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword w[5], uint32_t *nw);
 uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[4]);
 uint32_t eng_fuse_take_addr_past(cc *c, uint32_t p, uint32_t v, opword ops[4]);
 uint16_t eng_fuse_take_load(cc *c, uint32_t p, opword w[8], uint32_t *nw);

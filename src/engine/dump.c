@@ -39,6 +39,9 @@ static const opdesc ops[ENG_OP__COUNT] = {
   {"I32_ADD3", 4}, {"I64_ADD3", 4}, {"I32_ANDN", 3}, {"I32_ROTL_XOR_ROTL", 5},
   {"I32_ADD_IMM_SHL", 5},
   {"F64_ADD_M", 4}, {"F64_ADD_M_AI", 5}, {"F64_MUL_M", 4}, {"F64_MUL_M_AI", 5},
+#define X(name, ...) {"I64_" #name "_M", 4}, {"I64_" #name "_M_AI", 5}, {"I64_" #name "_M_SX", 6}, {"I64_" #name "_M_SXI", 7},
+  ENG_I64M_OPS(X)
+#undef X
   {"ADDI_BR_BACK", 4}, {"ADDI2_BR_BACK", 7}, {"ADDI3_BR_BACK", 10}, {"MOV_ADDI_BR_BACK", 6},
   {"MOV2_ADDI_BR_BACK", 8},
 #define X(name, mt) {"BRT_" #name, 3}, {"BRT_" #name "_AI", 4}, {"BRT_" #name "_AA", 4}, {"BRT_" #name "_SX", 5}, {"BRT_" #name "_SXI", 6},

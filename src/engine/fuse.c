@@ -649,6 +649,40 @@ int eng_fuse_take_fload(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword w[3],
   int base = op == ENG_OP_F64_ADD ? ENG_OP_F64_ADD_M : ENG_OP_F64_MUL_M;
   return base + (lop == ENG_OP_F64_LOAD_AI ? 1 : 0);
 }
+
+/* The same for the i64 ops of ENG_I64M_OPS (op: the plain one) and an
+** i64.load of any address form but _AA (w: up to five words); the loaded
+** value must be the right operand unless op commutes. */
+int eng_fuse_take_iload(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword w[5], uint32_t *nw) {
+  static const struct { eng_op op, fused; bool commutes; } tab[] = {
+#define X(name, sym, comm) {ENG_OP_I64_##name, ENG_OP_I64_##name##_M, comm},
+    ENG_I64M_OPS(X)
+#undef X
+  };
+  uint32_t s0 = c->hist[0].start, k = 0;
+  if (c->hist[0].end != c->len || word_fix(c, s0 + HW) != 1) return -1;
+  while (k < sizeof tab / sizeof tab[0] && tab[k].op != op) k++;
+  if (k == sizeof tab / sizeof tab[0]) return -1;
+  uint16_t lop = c->hist[0].op;
+  int form;
+  switch (lop) {
+  case ENG_OP_I64_LOAD: form = 0; break;
+  case ENG_OP_I64_LOAD_AI: form = 1; break;
+  case ENG_OP_I64_LOAD_SX: form = 2; break;
+  case ENG_OP_I64_LOAD_SXI: form = 3; break;
+  default: return -1;
+  }
+  uint32_t t = c->code[s0 + HW], other;
+  if (!shift_operand(c, a, b, t, &other)) return -1;
+  if (!tab[k].commutes && other != *a) return -1;
+  *nw = c->hist[0].end - s0 - HW - 1;
+  if (*nw > 5) return -1;
+  for (uint32_t i = 0; i < *nw; i++) w[i] = (opword){c->code[s0 + HW + 1 + i], word_fix(c, s0 + HW + 1 + i)};
+  rewind_to(c, s0);
+  *a = other;
+  *b = t;
+  return (int)tab[k].fused + form;
+}
 /* }===================================================================== */
 
 /* {=====================================================================

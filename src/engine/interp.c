@@ -235,6 +235,9 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
     H(I32_ADD_MUL) H(I64_ADD_MUL)
     H(I32_ADD3) H(I64_ADD3) H(I32_ANDN) H(I32_ROTL_XOR_ROTL) H(I32_ADD_IMM_SHL)
     H(F64_ADD_M) H(F64_ADD_M_AI) H(F64_MUL_M) H(F64_MUL_M_AI)
+#define X(name, ...) H(I64_##name##_M) H(I64_##name##_M_AI) H(I64_##name##_M_SX) H(I64_##name##_M_SXI)
+    ENG_I64M_OPS(X)
+#undef X
     H(ADDI_BR_BACK) H(ADDI2_BR_BACK) H(ADDI3_BR_BACK) H(MOV_ADDI_BR_BACK) H(MOV2_ADDI_BR_BACK)
 #define X(name, mt) H(BRT_##name) H(BRT_##name##_AI) H(BRT_##name##_AA) H(BRT_##name##_SX) H(BRT_##name##_SXI)
     ENG_BRT_LOADS(X)
@@ -645,6 +648,25 @@ L_DATA_DROP:
   FMEM(L_F64_MUL_M, *, EA_PLAIN(3, 4), 5)
   FMEM(L_F64_MUL_M_AI, *, EA_AI(3, 5), 6)
 #undef FMEM
+  /* i64 OP of a slot and a value loaded here */
+#define IMEM(label, op, ea_expr, len)                                   \
+  label: {                                                              \
+    uint64_t ea = ea_expr;                                              \
+    MEM_CHECK(ea, 8);                                                   \
+    uint64_t mv;                                                        \
+    memcpy(&mv, mb + ea, 8);                                            \
+    SLOT(1) = SLOT(2) op mv;                                            \
+    pc += (len) + 1;                                                    \
+    NEXT();                                                             \
+  }
+#define X(name, op, ...)                                                \
+  IMEM(L_I64_##name##_M, op, EA_PLAIN(3, 4), 5)                         \
+  IMEM(L_I64_##name##_M_AI, op, EA_AI(3, 5), 6)                         \
+  IMEM(L_I64_##name##_M_SX, op, EA_SX(3, 6), 7)                         \
+  IMEM(L_I64_##name##_M_SXI, op, EA_SXI(3, 7), 8)
+  ENG_I64M_OPS(X)
+#undef X
+#undef IMEM
 #define LOAD_FORM(label, mt, conv, ea_expr, len)                        \
   label: {                                                              \
     uint64_t ea = ea_expr;                                              \

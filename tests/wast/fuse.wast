@@ -324,6 +324,29 @@
     local.get 0 i32.const -1 i32.xor i64.extend_i32_u local.set 1
     local.get 1 local.get 1 i64.add)
 
+  ;; i64 OP with an operand just loaded by i64.load (I64_*_M): each address
+  ;; form, the loaded value on either side (subtraction fuses only on the
+  ;; right), wrapping, and a fault at the load
+  (func (export "i64store") (param i32 i64) local.get 0 local.get 1 i64.store)
+  (func (export "i64add_m") (param i32 i64) (result i64)
+    local.get 1 local.get 0 i64.load i64.add)
+  (func (export "i64add_m_left") (param i32 i64) (result i64)
+    local.get 0 i64.load local.get 1 i64.add)
+  (func (export "i64sub_m") (param i32 i64) (result i64)
+    local.get 1 local.get 0 i64.load offset=8 i64.sub)
+  (func (export "i64sub_m_left") (param i32 i64) (result i64)
+    local.get 0 i64.load local.get 1 i64.sub)
+  (func (export "i64mul_m_ai") (param i32 i64) (result i64)
+    local.get 1 local.get 0 i32.const 8 i32.add i64.load i64.mul)
+  (func (export "i64xor_m_sx") (param i32 i32 i64) (result i64)
+    local.get 2 local.get 0 local.get 1 i32.const 3 i32.shl i32.add i64.load i64.xor)
+  (func (export "i64and_m_sxi") (param i32 i32 i64) (result i64)
+    local.get 2
+    local.get 0 i32.const 8 i32.add local.get 1 i32.const 3 i32.shl i32.add i64.load
+    i64.and)
+  (func (export "i64or_m") (param i32 i64) (result i64)
+    local.get 1 local.get 0 i64.load i64.or)
+
 )
 (assert_return (invoke "add3" (i32.const 1) (i32.const 2) (i32.const 3)) (i32.const 6))
 (assert_return (invoke "add3" (i32.const 0x7fffffff) (i32.const 1) (i32.const 0x7fffffff)) (i32.const -1))
@@ -482,3 +505,21 @@
 (invoke "poke8" (i32.const 9100) (i32.const 0x80))
 (assert_return (invoke "ext_load8_s" (i32.const 9100)) (i64.const 0xffffff80))
 (assert_return (invoke "ext_set" (i32.const 0)) (i64.const 0x1fffffffe))
+;; 9200: 0x7fffffffffffffff, 9208: 5, 9216: 0xff00ff00ff00ff00
+(invoke "i64store" (i32.const 9200) (i64.const 0x7fffffffffffffff))
+(invoke "i64store" (i32.const 9208) (i64.const 5))
+(invoke "i64store" (i32.const 9216) (i64.const 0xff00ff00ff00ff00))
+(assert_return (invoke "i64add_m" (i32.const 9200) (i64.const 1)) (i64.const 0x8000000000000000))
+(assert_return (invoke "i64add_m_left" (i32.const 9208) (i64.const -7)) (i64.const -2))
+(assert_return (invoke "i64sub_m" (i32.const 9200) (i64.const 2)) (i64.const -3))
+(assert_return (invoke "i64sub_m_left" (i32.const 9208) (i64.const 2)) (i64.const 3))
+(assert_return (invoke "i64mul_m_ai" (i32.const 9200) (i64.const -3)) (i64.const -15))
+(assert_return (invoke "i64mul_m_ai" (i32.const 9192) (i64.const 2)) (i64.const -2))
+(assert_return (invoke "i64xor_m_sx" (i32.const 9200) (i32.const 2) (i64.const -1)) (i64.const 0x00ff00ff00ff00ff))
+(assert_return (invoke "i64and_m_sxi" (i32.const 9184) (i32.const 3) (i64.const 0xffff)) (i64.const 0xff00))
+(assert_return (invoke "i64or_m" (i32.const 9208) (i64.const 0x10)) (i64.const 0x15))
+(assert_trap (invoke "i64add_m" (i32.const 65529) (i64.const 1)) "out of bounds memory access")
+(assert_trap (invoke "i64and_m_sxi" (i32.const 65528) (i32.const 0) (i64.const 1)) "out of bounds memory access")
+(assert_trap (invoke "i64xor_m_sx" (i32.const 65528) (i32.const 1) (i64.const 1)) "out of bounds memory access")
+;; 9216 + (0x20000000 << 3) wraps to 9216
+(assert_return (invoke "i64xor_m_sx" (i32.const 9216) (i32.const 0x20000000) (i64.const 1)) (i64.const 0xff00ff00ff00ff01))
