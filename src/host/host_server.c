@@ -41,7 +41,16 @@ typedef struct server {
   shoal_proxy_worker_t **inline_workers;
   unsigned ninline;
   atomic_uint inline_taken;
+  /* guest threads stay a while after their request, for the next one */
+  pthread_mutex_t idle_lock;
+  pthread_cond_t idle_cond;
+  struct job *queue;            /* jobs handed to idle threads */
+  unsigned idle_threads, nqueued;
+  atomic_int threads;           /* guest threads alive */
 } server_t;
+
+#define IDLE_THREADS_MAX 64     /* kept beyond that many, a finished thread exits */
+#define IDLE_THREAD_SECS 2      /* and an idle one after this long */
 
 /* An idle worker; waits while all are busy. */
 static shoal_proxy_worker_t *worker_get(server_t *s) {
@@ -261,6 +270,7 @@ static void log_request(server_t *s, const char *method, const char *uri, int st
 
 /* The guest's side of a request: a fresh instance on its own thread. */
 typedef struct job {
+  struct job *next;             /* in server_t.queue */
   server_t *s;
   host_exchange_t *x;
   shoal_proxy_worker_t *w;
@@ -278,8 +288,7 @@ static void job_free(job_t *j) {
   free(j);
 }
 
-static void *guest_thread(void *arg) {
-  job_t *j = arg;
+static void run_job(job_t *j) {
   server_t *s = j->s;
   host_exchange_t *x = j->x;
   shoal_http_request_t req = {j->method, j->uri, j->host, j->headers, j->nheaders, NULL, 0};
@@ -308,7 +317,61 @@ static void *guest_thread(void *arg) {
   shoal_http_response_free(&resp);
   exchange_unref(x);
   job_free(j);
+}
+
+/* The next job for an idle guest thread, or NULL: time to exit. */
+static job_t *next_job(server_t *s) {
+  pthread_mutex_lock(&s->idle_lock);
+  job_t *j = NULL;
+  if (s->idle_threads < IDLE_THREADS_MAX) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += IDLE_THREAD_SECS;
+    s->idle_threads++;
+    while (!s->queue && !atomic_load(&s->stop))
+      if (pthread_cond_timedwait(&s->idle_cond, &s->idle_lock, &until) != 0) break;
+    s->idle_threads--;
+    if ((j = s->queue)) {
+      s->queue = j->next;
+      s->nqueued--;
+    }
+  }
+  pthread_mutex_unlock(&s->idle_lock);
+  return j;
+}
+
+static void *guest_thread(void *arg) {
+  job_t *j = arg;
+  server_t *s = j->s;
+  for (; j; j = next_job(s)) run_job(j);
+  atomic_fetch_sub(&s->threads, 1);
   return NULL;
+}
+
+/* Runs j on an idle guest thread if there is one, else on a new thread. */
+static bool dispatch(server_t *s, job_t *j) {
+  pthread_mutex_lock(&s->idle_lock);
+  bool handed = s->idle_threads > s->nqueued;
+  if (handed) {
+    job_t **tail = &s->queue;
+    while (*tail) tail = &(*tail)->next;
+    j->next = NULL;
+    *tail = j;
+    s->nqueued++;
+    pthread_cond_signal(&s->idle_cond);
+  }
+  pthread_mutex_unlock(&s->idle_lock);
+  if (handed) return true;
+  pthread_attr_t attr;
+  pthread_t t;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, GUEST_STACK);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  atomic_fetch_add(&s->threads, 1);
+  bool ok = pthread_create(&t, &attr, guest_thread, j) == 0;
+  if (!ok) atomic_fetch_sub(&s->threads, 1);
+  pthread_attr_destroy(&attr);
+  return ok;
 }
 
 /* Starts the guest of c's request; false when out of memory or threads. */
@@ -332,16 +395,10 @@ static bool start_guest(server_t *s, conn_t *c, struct MHD_Connection *con, cons
   j->headers = fs.v;
   j->nheaders = fs.n;
   if (ok && host && !(j->host = strdup(host))) ok = false;
-  pthread_attr_t attr;
-  pthread_t t;
   x->con = con;
   if (ok) {
     atomic_fetch_add(&x->refs, 1);  /* the job's */
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, GUEST_STACK);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    ok = pthread_create(&t, &attr, guest_thread, j) == 0;
-    pthread_attr_destroy(&attr);
+    ok = dispatch(s, j);
     if (!ok) atomic_fetch_sub(&x->refs, 1);
   }
   if (!ok) {
@@ -630,6 +687,8 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
   if (nw > s.max) nw = s.max;
   pthread_mutex_init(&s.pool_lock, NULL);
   pthread_cond_init(&s.pool_cond, NULL);
+  pthread_mutex_init(&s.idle_lock, NULL);
+  pthread_cond_init(&s.idle_cond, NULL);
   struct sockaddr_in sa, admin_sa;
   if (!parse_addr(s.cfg.addr ? s.cfg.addr : "127.0.0.1:8080", &sa))
     return fail(diag, SHOAL_ERR_ARG, "bad address %s (want HOST:PORT, IPv4)", s.cfg.addr);
@@ -719,6 +778,14 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
   if (admin) MHD_stop_daemon(admin);
   atomic_store(&s.stop, true);
   if (wd_started) pthread_join(wd, NULL);
+  /* idle guest threads leave; every guest thread is gone before s is */
+  pthread_mutex_lock(&s.idle_lock);
+  pthread_cond_broadcast(&s.idle_cond);
+  pthread_mutex_unlock(&s.idle_lock);
+  while (atomic_load(&s.threads) > 0) {
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
   /* a second SIGTERM while draining is not a reason to die afterwards */
   struct timespec zero = {0, 0};
   while (sigtimedwait(&sigs, NULL, &zero) > 0) {}
@@ -729,6 +796,8 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
   free(s.inline_workers);
   pthread_mutex_destroy(&s.pool_lock);
   pthread_cond_destroy(&s.pool_cond);
+  pthread_mutex_destroy(&s.idle_lock);
+  pthread_cond_destroy(&s.idle_cond);
   host_log_close(s.log);
   return e;
 }
