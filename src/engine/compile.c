@@ -885,9 +885,18 @@ static shoal_err_t compile_expr(cc *c) {
         bool imm = false;
         bool fused = eng_fuse_take_cmp(c, (uint32_t)p[0], &ccode, ops, &imm);
         for (uint32_t i = 0; i < arity; i++) materialize(c, c->nvals - arity + i);
-        if (fused && L->op == 0x03 && ccode >= 0x46 && ccode <= 0x4f && eng_fuse_take_add(c, ops[0], ops + 2)) {
+        /* the counter may be the comparison's right operand (n != i): the
+        ** condition mirrored then */
+        bool swap = false;
+        if (fused && L->op == 0x03 && ccode >= 0x46 && ccode <= 0x4f &&
+            (eng_fuse_take_add(c, ops[0], ops + 2) || (!imm && (swap = eng_fuse_take_add(c, ops[1], ops + 2))))) {
           /* d = a + b; br_if (d cond c) back to the loop */
           uint32_t cond = eng_fuse_brc_cond(ccode);
+          if (swap) {
+            static const uint8_t mirror[10] = {0, 1, 6, 7, 8, 9, 2, 3, 4, 5};   /* ORDER COND */
+            cond = mirror[cond];
+            ops[1] = ops[0];
+          }
           bool bimm = ops[4].fix == 3;
           if (bimm) ops[4].fix = 0;
           if (eng_fuse_bump_loop(c, L->target, ops[2], ops[3], ops[4], bimm, ops[1], imm, cond)) {

@@ -128,20 +128,24 @@ static void rewind_to(cc *c, uint32_t at) {
 }
 
 /* After take_cmp: if the instruction before the comparison was an i32 add
-** whose destination is the comparison's left operand, takes it back too
-** and returns its destination, a and b words in out[0..3) (out[2].fix is
-** 3 when b is an immediate). */
+** (or subtract of an immediate) whose destination is the comparison's left
+** operand, takes it back too and returns its destination, a and b words in
+** out[0..3) (out[2].fix is 3 when b is an immediate). */
 bool eng_fuse_take_add(cc *c, opword left, opword out[3]) {
   /* take_cmp forgot the comparison, so the add is now the latest */
   uint32_t s1 = c->hist[0].start;
   if (c->hist[0].end != c->len) return false;
   uint16_t op = c->hist[0].op;
-  if (op != ENG_OP_I32_ADD && op != ENG_OP_I32_ADD_IMM) return false;
+  if (op != ENG_OP_I32_ADD && op != ENG_OP_I32_ADD_IMM && op != ENG_OP_I32_SUB_IMM) return false;
   opword d = {c->code[s1 + HW], word_fix(c, s1 + HW)};
   if (d.w != left.w || d.fix != left.fix || d.fix == 2) return false;
   out[0] = d;
   out[1] = (opword){c->code[s1 + HW + 1], word_fix(c, s1 + HW + 1)};
-  out[2] = op == ENG_OP_I32_ADD_IMM ? (opword){c->code[s1 + HW + 2], 3} : (opword){c->code[s1 + HW + 2], word_fix(c, s1 + HW + 2)};
+  uint32_t b = c->code[s1 + HW + 2];
+  /* a - imm is a + -imm in 32-bit arithmetic */
+  out[2] = op == ENG_OP_I32_ADD_IMM   ? (opword){b, 3}
+           : op == ENG_OP_I32_SUB_IMM ? (opword){0u - b, 3}
+                                      : (opword){b, word_fix(c, s1 + HW + 2)};
   rewind_to(c, s1);
   return true;
 }

@@ -347,6 +347,62 @@
   (func (export "i64or_m") (param i32 i64) (result i64)
     local.get 1 local.get 0 i64.load i64.or)
 
+  ;; a counter stepped by subtracting an immediate, then the back-edge test
+  ;; (ADDBR with the immediate negated): signed, and unsigned with a
+  ;; negative immediate
+  (func (export "sub_loop") (param $n i32) (result i32)
+    (local $k i32)
+    loop $l
+      local.get $k i32.const 1 i32.add local.set $k
+      local.get $n i32.const 2 i32.sub local.tee $n
+      i32.const 1 i32.gt_s
+      br_if $l
+    end
+    local.get $k)
+  (func (export "sub_neg_loop") (param $n i32) (result i32)
+    (local $k i32)
+    loop $l
+      local.get $k i32.const 1 i32.add local.set $k
+      local.get $n i32.const -5 i32.sub local.tee $n
+      i32.const 20 i32.lt_u
+      br_if $l
+    end
+    local.get $k)
+
+  ;; the counter as the comparison's right operand (n != i, n > i): the
+  ;; back-edge test mirrored
+  (func (export "cnt_right_ne") (param $n i32) (result i32)
+    (local $i i32) (local $s i32)
+    loop $l
+      local.get $s local.get $i i32.add local.set $s
+      local.get $n
+      local.get $i i32.const 1 i32.add local.tee $i
+      i32.ne
+      br_if $l
+    end
+    local.get $s)
+  (func (export "cnt_right_gt_s") (param $n i32) (result i32)
+    (local $i i32) (local $k i32)
+    local.get $n i32.const 5 i32.sub local.set $i
+    loop $l
+      local.get $k i32.const 1 i32.add local.set $k
+      local.get $n
+      local.get $i i32.const 1 i32.add local.tee $i
+      i32.gt_s
+      br_if $l
+    end
+    local.get $k)
+  (func (export "cnt_right_lt_u") (param $n i32) (param $i i32) (result i32)
+    (local $k i32)
+    loop $l
+      local.get $k i32.const 1 i32.add local.set $k
+      local.get $n
+      local.get $i i32.const 1 i32.sub local.tee $i
+      i32.lt_u
+      br_if $l
+    end
+    local.get $k)
+
 )
 (assert_return (invoke "add3" (i32.const 1) (i32.const 2) (i32.const 3)) (i32.const 6))
 (assert_return (invoke "add3" (i32.const 0x7fffffff) (i32.const 1) (i32.const 0x7fffffff)) (i32.const -1))
@@ -523,3 +579,19 @@
 (assert_trap (invoke "i64xor_m_sx" (i32.const 65528) (i32.const 1) (i64.const 1)) "out of bounds memory access")
 ;; 9216 + (0x20000000 << 3) wraps to 9216
 (assert_return (invoke "i64xor_m_sx" (i32.const 9216) (i32.const 0x20000000) (i64.const 1)) (i64.const 0xff00ff00ff00ff01))
+;; 7: 5, 3, 1; 1: -1; 0x80000002: INT_MIN (signed: not above 1); 0x80000003:
+;; INT_MIN + 1, not above 1 either
+(assert_return (invoke "sub_loop" (i32.const 7)) (i32.const 3))
+(assert_return (invoke "sub_loop" (i32.const 1)) (i32.const 1))
+(assert_return (invoke "sub_loop" (i32.const 0x80000002)) (i32.const 1))
+(assert_return (invoke "sub_loop" (i32.const 0x80000003)) (i32.const 1))
+;; 3: 8, 13, 18, 23; -6: -1 (0xffffffff), not below 20
+(assert_return (invoke "sub_neg_loop" (i32.const 3)) (i32.const 4))
+(assert_return (invoke "sub_neg_loop" (i32.const -6)) (i32.const 1))
+(assert_return (invoke "cnt_right_ne" (i32.const 4)) (i32.const 6))
+;; i runs n - 4 .. n; from INT_MIN + 2, n - 5 wraps to a large i, above n
+(assert_return (invoke "cnt_right_gt_s" (i32.const 100)) (i32.const 5))
+(assert_return (invoke "cnt_right_gt_s" (i32.const 0x80000002)) (i32.const 1))
+;; i runs 9 .. 3; unsigned, 0x80000000 is above 0x7fffffff
+(assert_return (invoke "cnt_right_lt_u" (i32.const 3) (i32.const 10)) (i32.const 7))
+(assert_return (invoke "cnt_right_lt_u" (i32.const 0x7fffffff) (i32.const 0x80000001)) (i32.const 2))
