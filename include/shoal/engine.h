@@ -311,6 +311,8 @@ bool shoal_instance_export(const shoal_instance_t *inst, const char *name, size_
 ** of range only costs the search). */
 bool shoal_instance_export_hinted(const shoal_instance_t *inst, const char *name, size_t name_len, uint32_t *hint,
                                   shoal_extern_t *out);
+/* Export i, in the order of shoal_module_export; false past the end. */
+bool shoal_instance_export_at(const shoal_instance_t *inst, uint32_t i, shoal_extern_t *out);
 shoal_func_t *shoal_instance_func(const shoal_instance_t *inst, const char *name);
 shoal_memory_t *shoal_instance_memory(const shoal_instance_t *inst, const char *name);
 const shoal_module_t *shoal_instance_module(const shoal_instance_t *inst);

@@ -173,7 +173,7 @@ typedef struct cmp_def {
   /* Where instantiation found a name last time, tried first next time
   ** (atomic: many threads instantiate one component at once). */
   _Atomic uint32_t hint;   /* ALIAS_EXPORT, ALIAS_CORE_EXPORT: the export's position */
-  _Atomic(uint32_t *) hints; /* CORE_INSTANTIATE: [0] the import count, then each import's export position */
+  _Atomic(struct cmp_core_plan *) plan; /* CORE_INSTANTIATE (cmp_instance.c; malloc'ed) */
 } cmp_def_t;
 
 /* One entry of an index space: its type and the definition that made it. */

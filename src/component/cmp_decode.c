@@ -577,10 +577,10 @@ shoal_err_t shoal_component_new(const uint8_t *bytes, size_t len, shoal_componen
   return SHOAL_ERR_OK;
 }
 
-/* The hint arrays instantiation made (cmp_instance.c). */
+/* The plans instantiation made (cmp_instance.c). */
 static void free_hints(cmp_scope_t *s) {
   for (uint32_t i = 0; i < s->ndefs; i++) {
-    free(atomic_load(&s->defs[i].hints));
+    free(atomic_load(&s->defs[i].plan));
     if (s->defs[i].kind == CMP_DEF_COMPONENT && s->defs[i].scope) free_hints(s->defs[i].scope);
   }
 }

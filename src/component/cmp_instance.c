@@ -178,27 +178,82 @@ static bool rinst_lookup(const cmp_rinst_t *ri, const char *name, uint32_t len, 
   return false;
 }
 
-/* The hint array of a core instantiation of n imports (NULL: none, then
-** every lookup searches). Made once; a racing thread's copy is dropped. */
-static _Atomic uint32_t *import_hints(const cmp_def_t *def, size_t n) {
-  cmp_def_t *d = (cmp_def_t *)def;  /* only its atomic hints change */
-  uint32_t *h = atomic_load_explicit(&d->hints, memory_order_acquire);
-  if (!h) {
-    uint32_t *mine = malloc((n + 1) * sizeof *mine);
-    if (!mine) return NULL;
-    mine[0] = (uint32_t)n;
-    for (size_t i = 1; i <= n; i++) mine[i] = UINT32_MAX;
-    uint32_t *expected = NULL;
-    if (atomic_compare_exchange_strong_explicit(&d->hints, &expected, mine, memory_order_acq_rel,
-                                                memory_order_acquire)) {
-      h = mine;
-    } else {
-      free(mine);
-      h = expected;
+/* {==================================================================
+** Core instantiation plans: which argument and which export position
+** each import of a core instantiation came from, recorded by the first
+** instantiation and read-only after (published with one atomic store).
+** An entry holds while the module and its source are the same (the
+** source's module, or an inline instance's export list), which a pointer
+** comparison checks: the name lookups are done once per component.
+** =================================================================== */
+typedef struct cmp_core_plan {
+  const shoal_module_t *module;
+  size_t n;
+  struct plan_imp {
+    const void *src;
+    uint32_t arg, pos;
+  } imp[];
+} cmp_core_plan_t;
+
+static const void *core_identity(const cmp_rcore_t *rc) {
+  return rc->inst ? (const void *)shoal_instance_module(rc->inst) : (const void *)rc->names;
+}
+
+static bool core_at(const cmp_rcore_t *rc, uint32_t pos, shoal_extern_t *out) {
+  if (rc->inst) return shoal_instance_export_at(rc->inst, pos, out);
+  if (pos >= rc->n) return false;
+  *out = rc->ex[pos];
+  return true;
+}
+
+/* Import i of m by name: from the argument named as its module; fills
+** the plan entry when there is one. */
+static shoal_err_t resolve_import(frame_t *f, const cmp_def_t *def, const shoal_module_t *m, size_t i,
+                                  shoal_extern_t *out, struct plan_imp *rec) {
+  shoal_import_desc_t id;
+  shoal_module_import(m, i, &id);
+  for (uint32_t j = 0; j < def->nargs; j++) {
+    if (!name_is(def->args[j].name, def->args[j].name_len, id.module, id.module_len)) continue;
+    const cmp_rcore_t *rc = f->vals[CMP_SORT_CORE_INSTANCE][def->args[j].idx].core;
+    _Atomic uint32_t pos = UINT32_MAX;
+    if (!core_lookup(rc, id.name, (uint32_t)id.name_len, &pos, out)) break;
+    if (rec) *rec = (struct plan_imp){core_identity(rc), j, atomic_load(&pos)};
+    return SHOAL_ERR_OK;
+  }
+  return cmp_fail(f->diag, SHOAL_ERR_LINK, def->offset, "core import `%.*s`.`%.*s` not found", (int)id.module_len,
+                  id.module, (int)id.name_len, id.name);
+}
+
+/* The imports of def's instantiation of m, into imps. */
+static shoal_err_t core_imports(frame_t *f, const cmp_def_t *def, const shoal_module_t *m, size_t n,
+                                shoal_extern_t *imps) {
+  cmp_def_t *d = (cmp_def_t *)def;  /* only its atomic plan changes */
+  const cmp_core_plan_t *plan = atomic_load_explicit(&d->plan, memory_order_acquire);
+  bool use = plan && plan->module == m && plan->n == n;
+  cmp_core_plan_t *rec = plan ? NULL : malloc(sizeof *rec + n * sizeof rec->imp[0]);
+  for (size_t i = 0; i < n; i++) {
+    if (use) {
+      const struct plan_imp *p = &plan->imp[i];
+      const cmp_rcore_t *rc = p->arg < def->nargs ? f->vals[CMP_SORT_CORE_INSTANCE][def->args[p->arg].idx].core : NULL;
+      if (rc && core_identity(rc) == p->src && core_at(rc, p->pos, &imps[i])) continue;
+    }
+    shoal_err_t e = resolve_import(f, def, m, i, &imps[i], rec ? &rec->imp[i] : NULL);
+    if (e) {
+      free(rec);
+      return e;
     }
   }
-  return h[0] == n ? (_Atomic uint32_t *)(h + 1) : NULL;
+  if (rec) {
+    rec->module = m;
+    rec->n = n;
+    cmp_core_plan_t *expected = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&d->plan, &expected, rec, memory_order_acq_rel,
+                                                 memory_order_acquire))
+      free(rec);  /* another thread's is there */
+  }
+  return SHOAL_ERR_OK;
 }
+/* }================================================================== */
 
 static shoal_err_t def_import(frame_t *f, const cmp_def_t *def, cmp_rval_t *out) {
   if (!f->parent) {
@@ -239,18 +294,7 @@ static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
     shoal_extern_t small[64];
     shoal_extern_t *imps = n <= 64 ? small : calloc(n, sizeof *imps);
     if (!imps) return cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
-    _Atomic uint32_t *hints = import_hints(def, n), spare = UINT32_MAX;
-    for (size_t i = 0; i < n && !e; i++) {
-      shoal_import_desc_t id;
-      shoal_module_import(m, i, &id);
-      const cmp_rcore_t *src = NULL;
-      for (uint32_t j = 0; j < def->nargs && !src; j++)
-        if (name_is(def->args[j].name, def->args[j].name_len, id.module, id.module_len))
-          src = f->vals[CMP_SORT_CORE_INSTANCE][def->args[j].idx].core;
-      if (!src || !core_lookup(src, id.name, (uint32_t)id.name_len, hints ? &hints[i] : &spare, &imps[i]))
-        e = cmp_fail(f->diag, SHOAL_ERR_LINK, def->offset, "core import `%.*s`.`%.*s` not found", (int)id.module_len,
-                     id.module, (int)id.name_len, id.name);
-    }
+    e = core_imports(f, def, m, n, imps);
     cmp_rcore_t *rc = e ? NULL : ralloc(f, sizeof *rc);
     if (!e && !rc) e = SHOAL_ERR_NOMEM;
     if (!e) e = shoal_instance_new(f->ci->store, m, imps, n, &rc->inst, f->diag);

@@ -387,6 +387,11 @@ bool shoal_instance_export(const shoal_instance_t *inst, const char *name, size_
   return shoal_instance_export_hinted(inst, name, name_len, NULL, out);
 }
 
+bool shoal_instance_export_at(const shoal_instance_t *inst, uint32_t i, shoal_extern_t *out) {
+  if (!inst || i >= inst->module->nexports) return false;
+  return export_value(inst, &inst->module->exports[i], out);
+}
+
 shoal_func_t *shoal_instance_func(const shoal_instance_t *inst, const char *name) {
   shoal_extern_t e;
   if (!name || !shoal_instance_export(inst, name, strlen(name), &e)) return NULL;
