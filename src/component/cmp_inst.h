@@ -37,6 +37,10 @@ struct cmp_rinst {
   cmp_rval_t *vals;
 };
 
+/* An instance value of n exports, its arrays zeroed, from arena a (NULL:
+** out of memory). */
+cmp_rinst_t *cmp_rinst_alloc(cmp_arena_t *a, uint32_t n);
+
 typedef struct cmp_lower_env {
   cmp_rfunc_t *callee;
   shoal_memory_t *memory;

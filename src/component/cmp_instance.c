@@ -30,6 +30,17 @@ static void *ralloc(frame_t *f, size_t n) {
   return p;
 }
 
+cmp_rinst_t *cmp_rinst_alloc(cmp_arena_t *a, uint32_t n) {
+  cmp_rinst_t *ri = cmp_alloc(a, sizeof *ri);
+  if (!ri) return NULL;
+  ri->n = n;
+  ri->names = cmp_alloc(a, (n + 1) * sizeof *ri->names);
+  ri->name_lens = cmp_alloc(a, (n + 1) * sizeof *ri->name_lens);
+  ri->sorts = cmp_alloc(a, (n + 1) * sizeof *ri->sorts);
+  ri->vals = cmp_alloc(a, (n + 1) * sizeof *ri->vals);
+  return ri->names && ri->name_lens && ri->sorts && ri->vals ? ri : NULL;
+}
+
 static bool name_is(const char *a, uint32_t al, const char *b, size_t bl) {
   return al == bl && memcmp(a, b, al) == 0;
 }
@@ -320,14 +331,8 @@ static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
     break;
   }
   case CMP_DEF_INLINE: {
-    cmp_rinst_t *ri = ralloc(f, sizeof *ri);
-    if (!ri) return SHOAL_ERR_NOMEM;
-    ri->n = def->nargs;
-    ri->names = ralloc(f, (def->nargs + 1) * sizeof *ri->names);
-    ri->name_lens = ralloc(f, (def->nargs + 1) * sizeof *ri->name_lens);
-    ri->sorts = ralloc(f, (def->nargs + 1) * sizeof *ri->sorts);
-    ri->vals = ralloc(f, (def->nargs + 1) * sizeof *ri->vals);
-    if (!ri->names || !ri->name_lens || !ri->sorts || !ri->vals) return SHOAL_ERR_NOMEM;
+    cmp_rinst_t *ri = cmp_rinst_alloc(&f->ci->arena, def->nargs);
+    if (!ri) return cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
     for (uint32_t i = 0; i < def->nargs; i++) {
       ri->names[i] = def->args[i].name;
       ri->name_lens[i] = def->args[i].name_len;
@@ -430,14 +435,8 @@ static shoal_err_t instantiate_scope(frame_t *f, cmp_rinst_t **exports) {
     shoal_err_t e = run_def(f, &s->defs[i]);
     if (e) return e;
   }
-  cmp_rinst_t *ri = ralloc(f, sizeof *ri);
-  if (!ri) return SHOAL_ERR_NOMEM;
-  ri->n = s->nexports;
-  ri->names = ralloc(f, (s->nexports + 1) * sizeof *ri->names);
-  ri->name_lens = ralloc(f, (s->nexports + 1) * sizeof *ri->name_lens);
-  ri->sorts = ralloc(f, (s->nexports + 1) * sizeof *ri->sorts);
-  ri->vals = ralloc(f, (s->nexports + 1) * sizeof *ri->vals);
-  if (!ri->names || !ri->name_lens || !ri->sorts || !ri->vals) return SHOAL_ERR_NOMEM;
+  cmp_rinst_t *ri = cmp_rinst_alloc(&f->ci->arena, s->nexports);
+  if (!ri) return cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
   uint32_t k = 0;
   for (uint32_t i = 0; i < s->ndefs; i++) {
     const cmp_def_t *d = &s->defs[i];

@@ -76,14 +76,8 @@ static shoal_err_t host_import(resolver_t *r, const cmp_def_t *def, cmp_rval_t *
   }
   if (def->sort == CMP_SORT_INSTANCE) {
     const cmp_type_t *it = def->type;
-    cmp_rinst_t *ri = palloc(r, sizeof *ri);
-    if (!ri) return SHOAL_ERR_NOMEM;
-    ri->n = it->nexports;
-    ri->names = palloc(r, (it->nexports + 1) * sizeof *ri->names);
-    ri->name_lens = palloc(r, (it->nexports + 1) * sizeof *ri->name_lens);
-    ri->sorts = palloc(r, (it->nexports + 1) * sizeof *ri->sorts);
-    ri->vals = palloc(r, (it->nexports + 1) * sizeof *ri->vals);
-    if (!ri->names || !ri->name_lens || !ri->sorts || !ri->vals) return SHOAL_ERR_NOMEM;
+    cmp_rinst_t *ri = cmp_rinst_alloc(&r->pre->arena, it->nexports);
+    if (!ri) return cmp_fail(r->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
     for (uint32_t i = 0; i < it->nexports; i++) {
       const cmp_extern_t *x = &it->exports[i];
       ri->names[i] = x->name;
