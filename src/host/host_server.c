@@ -139,7 +139,9 @@ static void exchange_unref(void *p) {
 typedef struct conn {
   char *uri;
   bool started, rejected, complete;
-  bool inline_next;             /* to run inline at the next call */
+  bool inline_next;             /* to run inline once the whole request is in */
+  uint8_t *body;                /* meanwhile, its body */
+  size_t body_len;
   bool answered;                /* run inline: its response is queued */
   shoal_http_field_t *headers;
   size_t nheaders, hcap;
@@ -159,6 +161,7 @@ static void conn_free(conn_t *c) {
     exchange_unref(c->x);
   }
   free(c->uri);
+  free(c->body);
   free(c->headers);  /* names and values point into MHD's connection */
   free(c);
 }
@@ -497,8 +500,9 @@ static enum MHD_Result answer(struct MHD_Connection *con, host_exchange_t *x) {
 }
 
 /* {==================================================================
-** Inline requests: a request without a body is first run right on its
-** polling thread, with no thread, pipe or hand-over in its way; a guest
+** Inline requests: a request without a body, or with a small one (kept
+** whole first), is first run right on its polling thread, with no
+** thread, pipe or hand-over in its way; a guest
 ** that has to wait (or runs for more than a few milliseconds) is stopped
 ** and the request starts over on a guest thread of its own.
 ** =================================================================== */
@@ -515,10 +519,19 @@ static shoal_proxy_worker_t *inline_worker(server_t *s) {
   return tl_worker;
 }
 
-static bool bodiless(struct MHD_Connection *con) {
+/* Requests whose body is kept whole to run inline: at most this big
+** (every byte fits the guest's request pipe if it has to move). */
+#define INLINE_BODY_MAX (64u * 1024)
+
+/* Whether the request's body is small enough to run inline: a known
+** Content-Length up to INLINE_BODY_MAX (none: no body). */
+static bool small_body(struct MHD_Connection *con) {
+  if (MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING)) return false;
   const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-  return !MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) &&
-         (!cl || strcmp(cl, "0") == 0);
+  if (!cl) return true;
+  char *end;
+  unsigned long long n = strtoull(cl, &end, 10);
+  return *cl && !*end && n <= INLINE_BODY_MAX;
 }
 
 /* True when the request was answered here (*res: MHD's verdict). */
@@ -527,7 +540,7 @@ static bool run_inline(server_t *s, conn_t *c, struct MHD_Connection *con, const
   const char *host = NULL;
   for (size_t i = 0; i < c->nheaders && !host; i++)
     if (strcasecmp(c->headers[i].name, "host") == 0) host = c->headers[i].value;
-  shoal_http_request_t req = {method, c->uri, host, c->headers, c->nheaders, NULL, 0};
+  shoal_http_request_t req = {method, c->uri, host, c->headers, c->nheaders, c->body, c->body_len};
   shoal_http_response_t resp;
   shoal_diag_t diag;
   uint64_t t0 = host_now_ns();
@@ -568,7 +581,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
     }
     /* inline: at the next call, when MHD has taken the whole request
     ** (a response queued before that would cost the connection) */
-    if (inline_worker(s) && bodiless(con)) {
+    if (inline_worker(s) && small_body(con)) {
       c->inline_next = true;
       return MHD_YES;
     }
@@ -578,7 +591,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
     }
     return MHD_YES;
   }
-  if (c->inline_next && !*upload_size) {
+  if (c->inline_next && *upload_size) {  /* kept until the request is whole */
+    if (c->body_len + *upload_size > INLINE_BODY_MAX) return MHD_NO;  /* more than its Content-Length */
+    uint8_t *p = realloc(c->body, c->body_len + *upload_size);
+    if (!p) return MHD_NO;
+    memcpy(p + c->body_len, upload, *upload_size);
+    c->body = p;
+    c->body_len += *upload_size;
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  if (c->inline_next) {
     c->inline_next = false;
     enum MHD_Result res;
     if (run_inline(s, c, con, method, &res)) return res;
@@ -586,6 +609,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
       atomic_fetch_sub(&s->in_flight, 1);
       return MHD_NO;
     }
+    /* the body it was given, again (the pipe holds INLINE_BODY_MAX) */
+    if (c->body_len && host_pipe_write(&c->x->in, c->body, c->body_len) != (int64_t)c->body_len) return MHD_NO;
   }
   if (*upload_size) {  /* a piece of the request body: to the guest (dropped once it is done) */
     if (!c->x) {

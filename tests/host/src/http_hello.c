@@ -159,7 +159,14 @@ static void text(handle_t outparam, int status, const char *msg) {
 }
 
 /* Streams the request body back, chunk by chunk. */
-static void echo(handle_t req, handle_t outparam) {
+/* The request body back, after sleeping ms (a guest that has to wait
+** before it reads: shoal serve moves it off the polling thread). */
+static void echo(handle_t req, handle_t outparam, int64_t ms) {
+  if (ms) {
+    handle_t p = clock_subscribe(ms * 1000000);
+    pollable_block(p);
+    pollable_drop(p);
+  }
   req_consume(req, &ret);
   if (ret.b[0]) __builtin_trap();
   handle_t ib = (handle_t)ret.w[1];
@@ -264,7 +271,8 @@ void handle(handle_t req, handle_t outparam) {
   if (equal(path, rlen, "/")) {
     text(outparam, 200, "hello from C\n");
   } else if (equal(path, rlen, "/echo")) {
-    echo(req, outparam);
+    v = query(path, plen, "ms", &vlen);
+    echo(req, outparam, v ? (int64_t)number(v, vlen) : 0);
   } else if (equal(path, rlen, "/headers")) {
     headers(req, outparam);
   } else if (equal(path, rlen, "/method")) {
