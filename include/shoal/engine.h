@@ -229,6 +229,11 @@ typedef struct shoal_store_config {
   uint64_t max_memory_bytes;/* per memory; memory.grow fails past it (0 = no limit beyond 4 GiB) */
   uint64_t max_table_elems; /* per table; table.grow fails past it (0 = 10,000,000) */
   int64_t fuel;             /* > 0: trap with TRAP_FUEL after about this many loop iterations and calls */
+  /* shoal_store_reset zeroes a memory of up to this many bytes by hand and
+  ** keeps its pages for the next instance (0: 1 MiB); larger ones give
+  ** their pages back. A store reset often (a worker's) keeps them; one
+  ** used now and then passes 1 to return every page. */
+  uint64_t reset_keep_bytes;
 } shoal_store_config_t;
 
 shoal_err_t shoal_store_new(const shoal_store_config_t *cfg, shoal_store_t **out);

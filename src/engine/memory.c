@@ -90,17 +90,19 @@ void eng_memory_unmap(shoal_memory_t *m) {
   m->base = NULL;
 }
 
-/* Up to this size a retired memory is zeroed by hand: its pages stay
-** mapped (no faults when the next instance touches them) and no
-** madvise (which makes the kernel interrupt every core running one of
-** our threads to flush their TLBs). Larger ones give their pages back. */
-#define RETIRE_MEMSET_MAX ((uint64_t)1 << 20)
+/* Up to reset_keep_bytes (default below) a retired memory is zeroed by
+** hand: its pages stay mapped (no faults when the next instance touches
+** them) and no madvise (which makes the kernel interrupt every core
+** running one of our threads to flush their TLBs). Larger ones give their
+** pages back. */
+#define RETIRE_KEEP_DEFAULT ((uint64_t)1 << 20)
 
 void eng_memory_retire(shoal_store_t *s, shoal_memory_t *m) {
   /* a store keeps a few mappings (one per memory of a typical component) */
   unsigned n = 0;
   for (shoal_memory_t *k = s->spare_mems; k; k = k->next_in_store) n++;
-  bool zeroed = m->size <= RETIRE_MEMSET_MAX && !m->imaged;
+  uint64_t keep = s->cfg.reset_keep_bytes ? s->cfg.reset_keep_bytes : RETIRE_KEEP_DEFAULT;
+  bool zeroed = m->size <= keep && !m->imaged;
   if (zeroed && m->size && n < 4) memset(m->base, 0, (size_t)m->size);
   if (!m->base || n >= 4 || m->imaged || (!zeroed && madvise(m->base, m->size, MADV_DONTNEED) != 0)) {
     eng_memory_unmap(m);

@@ -177,6 +177,7 @@ struct shoal_proxy_worker {
   host_rq_t *rq;                /* the request being handled */
   pthread_mutex_t lock;         /* guards store/wasi for interrupts from other threads */
   shoal_store_t *spare;         /* the store of every request (data: this worker), reset after each */
+  bool keep_pages;              /* its memory's pages stay between requests (a busy worker) */
   shoal_store_t *store;         /* spare while a request runs, else NULL */
   shoal_wasi_ctx_t *wasi;
   atomic_bool timed_out;
@@ -184,6 +185,9 @@ struct shoal_proxy_worker {
 };
 
 uint64_t host_now_ns(void);
+/* A worker; keep_pages: its store keeps memory pages between requests
+** (else it gives them back: for workers that may sit idle). */
+shoal_err_t host_worker_new(shoal_proxy_t *p, bool keep_pages, shoal_proxy_worker_t **out);
 /* Interrupts w's request if its deadline is before now (UINT64_MAX: whatever it is). */
 void host_worker_interrupt_late(shoal_proxy_worker_t *w, uint64_t now);
 /* One request in a fresh instance; x NULL: buffered into resp, else

@@ -77,22 +77,36 @@ void shoal_proxy_free(shoal_proxy_t *p) {
   free(p);
 }
 
-shoal_err_t shoal_proxy_worker_new(shoal_proxy_t *p, shoal_proxy_worker_t **out, shoal_diag_t *diag) {
+/* w's store, its data w: false when out of memory. */
+static bool worker_store(shoal_proxy_worker_t *w) {
+  const shoal_proxy_t *p = w->p;
+  shoal_store_config_t scfg = {.size = sizeof scfg, .max_memory_bytes = p->cfg.max_memory_bytes,
+                               .max_call_depth = p->cfg.max_call_depth ? p->cfg.max_call_depth : 4096,
+                               .reset_keep_bytes = w->keep_pages ? 0 : 1};
+  w->spare = NULL;
+  if (shoal_store_new(&scfg, &w->spare)) return false;
+  shoal_store_set_data(w->spare, w);
+  return true;
+}
+
+shoal_err_t host_worker_new(shoal_proxy_t *p, bool keep_pages, shoal_proxy_worker_t **out) {
   *out = NULL;
   shoal_proxy_worker_t *w = calloc(1, sizeof *w);
   if (!w) return SHOAL_ERR_NOMEM;
   w->p = p;
+  w->keep_pages = keep_pages;
   pthread_mutex_init(&w->lock, NULL);
-  (void)diag;
-  shoal_store_config_t scfg = {.size = sizeof scfg, .max_memory_bytes = p->cfg.max_memory_bytes,
-                               .max_call_depth = p->cfg.max_call_depth ? p->cfg.max_call_depth : 4096};
-  if (shoal_store_new(&scfg, &w->spare)) {
+  if (!worker_store(w)) {
     shoal_proxy_worker_free(w);
     return SHOAL_ERR_NOMEM;
   }
-  shoal_store_set_data(w->spare, w);
   *out = w;
   return SHOAL_ERR_OK;
+}
+
+shoal_err_t shoal_proxy_worker_new(shoal_proxy_t *p, shoal_proxy_worker_t **out, shoal_diag_t *diag) {
+  (void)diag;
+  return host_worker_new(p, true, out);
 }
 
 void shoal_proxy_worker_free(shoal_proxy_worker_t *w) {
@@ -268,11 +282,8 @@ done:
   w->rq = NULL;
   /* as fresh for the next request, without unmapping what it reserved */
   if (store && shoal_store_reset(store) != SHOAL_ERR_OK) {
-    shoal_store_config_t scfg = {.size = sizeof scfg, .max_memory_bytes = p->cfg.max_memory_bytes,
-                                 .max_call_depth = p->cfg.max_call_depth ? p->cfg.max_call_depth : 4096};
     shoal_store_free(store);
-    w->spare = NULL;
-    if (shoal_store_new(&scfg, &w->spare) == SHOAL_ERR_OK) shoal_store_set_data(w->spare, w);
+    worker_store(w);
   }
   if (x) {  /* tell the connection: the body is complete (or cut short), the outcome */
     host_pipe_close(&x->out);

@@ -731,10 +731,11 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
   s.workers = calloc(nw + 64, sizeof *s.workers);  /* + the inline ones */
   s.idle = calloc(nw, sizeof *s.idle);
   if (!s.workers || !s.idle) e = SHOAL_ERR_NOMEM;
-  /* the pool: workers (component decoded, imports linked) made up front */
+  /* the pool: workers (a store each) made up front; a large pool is mostly
+  ** idle, so its workers give their memory pages back between requests */
   for (unsigned i = 0; !e && i < nw; i++) {
     shoal_proxy_worker_t *w = NULL;
-    if (!(e = shoal_proxy_worker_new(p, &w, diag))) {
+    if (!(e = host_worker_new(p, nw <= 64, &w))) {
       atomic_store(&s.workers[i], w);
       atomic_store(&s.nworkers, i + 1);
       s.idle[s.nidle++] = w;
@@ -747,12 +748,15 @@ shoal_err_t shoal_serve(shoal_proxy_t *p, const shoal_server_config_t *cfg, shoa
   if (!e && !(s.inline_workers = calloc(npoll, sizeof *s.inline_workers))) e = SHOAL_ERR_NOMEM;
   for (unsigned i = 0; !e && i < npoll; i++) {
     shoal_proxy_worker_t *w = NULL;
-    if (!(e = shoal_proxy_worker_new(p, &w, diag))) {
+    if (!(e = host_worker_new(p, true, &w))) {
       atomic_store(&s.workers[nw + i], w);
       atomic_store(&s.nworkers, nw + i + 1);
       s.inline_workers[s.ninline++] = w;
     }
   }
+
+  if (e == SHOAL_ERR_NOMEM && diag && !diag->message[0])
+    fail(diag, e, "out of memory for %s workers", s.cfg.workers ? "the" : "two");
 
   /* SIGTERM/SIGINT are taken by sigwait below: block them in every thread */
   sigset_t sigs, old;

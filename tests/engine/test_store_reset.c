@@ -98,6 +98,25 @@ TEST(reset_gives_fresh_state) {
   shoal_module_free(m);
 }
 
+TEST(reset_giving_pages_back) {
+  /* reset_keep_bytes 1: every memory's pages go back to the kernel */
+  shoal_module_t *m = util_module("eng_reset");
+  shoal_store_config_t cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.size = sizeof cfg;
+  cfg.reset_keep_bytes = 1;
+  shoal_store_t *s = util_store(&cfg);
+  shoal_instance_t *inst = instantiate(s, m);
+  for (int i = 0; i < 3; i++) {
+    dirty(s, inst);
+    ASSERT_OK(shoal_store_reset(s));
+    inst = instantiate(s, m);
+    check_fresh(s, inst);
+  }
+  shoal_store_free(s);
+  shoal_module_free(m);
+}
+
 TEST(reset_restores_interrupt_and_fuel) {
   shoal_module_t *m = util_module("eng_reset");
   int32_t r;
