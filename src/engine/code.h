@@ -163,9 +163,11 @@ typedef enum eng_op {
 #undef LOAD
 #undef STORE
   /* loop back-edge `d = a + b; br_if (d cond c)`: d a b c off, where b and
-  ** c are slots (S) or immediates (I): _SS _SI _IS _II */
+  ** c are slots (S) or immediates (I): _SS _SI _IS _II; i32, then i64 (the
+  ** immediates sign-extended) */
 #define X(cond, ...) ENG_OP_ADDBR_##cond##_SS, ENG_OP_ADDBR_##cond##_SI, ENG_OP_ADDBR_##cond##_IS, ENG_OP_ADDBR_##cond##_II,
   ENG_BRC_CONDS(X)
+  ENG_BRC64_CONDS(X)
 #undef X
   /* loads: d addr off; stores: addr v off. With the address computation
   ** folded in (ea = (u32)(a + b) + off, wrapping as wasm does):

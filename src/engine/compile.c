@@ -887,14 +887,15 @@ static shoal_err_t compile_expr(cc *c) {
         for (uint32_t i = 0; i < arity; i++) materialize(c, c->nvals - arity + i);
         /* the counter may be the comparison's right operand (n != i): the
         ** condition mirrored then */
-        bool swap = false;
-        if (fused && L->op == 0x03 && ccode >= 0x46 && ccode <= 0x4f &&
-            (eng_fuse_take_add(c, ops[0], ops + 2) || (!imm && (swap = eng_fuse_take_add(c, ops[1], ops + 2))))) {
+        bool swap = false, wide = ccode >= 0x51;
+        if (fused && L->op == 0x03 && ccode != 0x45 &&
+            (eng_fuse_take_add(c, ops[0], wide, ops + 2) ||
+             (!imm && (swap = eng_fuse_take_add(c, ops[1], wide, ops + 2))))) {
           /* d = a + b; br_if (d cond c) back to the loop */
           uint32_t cond = eng_fuse_brc_cond(ccode);
           if (swap) {
             static const uint8_t mirror[10] = {0, 1, 6, 7, 8, 9, 2, 3, 4, 5};   /* ORDER COND */
-            cond = mirror[cond];
+            cond = cond / 10 * 10 + mirror[cond % 10];
             ops[1] = ops[0];
           }
           bool bimm = ops[4].fix == 3;

@@ -113,7 +113,7 @@ void eng_cc_emit_word(cc *c, opword o);
 uint32_t eng_fuse_brc_cond(uint32_t code);
 bool eng_fuse_take_cmp(cc *c, uint32_t p, uint32_t *code, opword ops[2], bool *imm);
 uint32_t eng_fuse_emit_branch(cc *c, uint32_t code, const opword ops[2], bool imm, bool neg, bool back);
-bool eng_fuse_take_add(cc *c, opword left, opword out[3]);
+bool eng_fuse_take_add(cc *c, opword left, bool wide, opword out[3]);
 int eng_fuse_take_op(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword sx[2]);
 bool eng_fuse_take_rotl(cc *c, uint32_t a, opword out[2]);
 bool eng_fuse_set_pending(cc *c, uint32_t x, uint32_t pos);

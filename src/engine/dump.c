@@ -55,6 +55,7 @@ static const opdesc ops[ENG_OP__COUNT] = {
 #undef STORE
 #define X(cond, ...) {"ADDBR_" #cond "_SS", 5}, {"ADDBR_" #cond "_SI", 5}, {"ADDBR_" #cond "_IS", 5}, {"ADDBR_" #cond "_II", 5},
   ENG_BRC_CONDS(X)
+  ENG_BRC64_CONDS(X)
 #undef X
 #define LOAD(name, ...) {#name, 3}, {#name "_AI", 4}, {#name "_AA", 4}, {#name "_SX", 5}, {#name "_SXI", 6},
 #define STORE(name, ...) {#name, 3}, {#name "_AI", 4}, {#name "_AA", 4}, {#name "_SX", 5}, {#name "_SXI", 6},
@@ -116,7 +117,7 @@ uint32_t eng_code_branches(eng_op op, const uint32_t *w, uint32_t len) {
     return 1;
   default:
     return (op >= ENG_OP_BRC_EQ && op <= ENG_OP_BRC_LE_U64_IB) ||
-           (op >= ENG_OP_ADDBR_EQ_SS && op <= ENG_OP_ADDBR_LE_U_II);
+           (op >= ENG_OP_ADDBR_EQ_SS && op <= ENG_OP_ADDBR_LE_U64_II);
   }
 }
 

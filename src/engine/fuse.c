@@ -127,25 +127,30 @@ static void rewind_to(cc *c, uint32_t at) {
   forget_after(c, at);
 }
 
-/* After take_cmp: if the instruction before the comparison was an i32 add
-** (or subtract of an immediate) whose destination is the comparison's left
-** operand, takes it back too and returns its destination, a and b words in
-** out[0..3) (out[2].fix is 3 when b is an immediate). */
-bool eng_fuse_take_add(cc *c, opword left, opword out[3]) {
+/* After take_cmp: if the instruction before the comparison was an add (or
+** subtract of an immediate) of its width (wide: i64) whose destination is
+** the comparison's left operand, takes it back too and returns its
+** destination, a and b words in out[0..3) (out[2].fix is 3 when b is an
+** immediate). */
+bool eng_fuse_take_add(cc *c, opword left, bool wide, opword out[3]) {
   /* take_cmp forgot the comparison, so the add is now the latest */
   uint32_t s1 = c->hist[0].start;
   if (c->hist[0].end != c->len) return false;
   uint16_t op = c->hist[0].op;
-  if (op != ENG_OP_I32_ADD && op != ENG_OP_I32_ADD_IMM && op != ENG_OP_I32_SUB_IMM) return false;
+  eng_op add = wide ? ENG_OP_I64_ADD : ENG_OP_I32_ADD, addi = wide ? ENG_OP_I64_ADD_IMM : ENG_OP_I32_ADD_IMM;
+  eng_op subi = wide ? ENG_OP_I64_SUB_IMM : ENG_OP_I32_SUB_IMM;
+  if (op != add && op != addi && op != subi) return false;
   opword d = {c->code[s1 + HW], word_fix(c, s1 + HW)};
+  uint32_t b = c->code[s1 + HW + 2];
   if (d.w != left.w || d.fix != left.fix || d.fix == 2) return false;
+  /* a - imm is a + -imm, but for i64 -imm must stay a sign-extended 32-bit
+  ** immediate: not for -2^31 */
+  if (op == subi && wide && b == 0x80000000u) return false;
   out[0] = d;
   out[1] = (opword){c->code[s1 + HW + 1], word_fix(c, s1 + HW + 1)};
-  uint32_t b = c->code[s1 + HW + 2];
-  /* a - imm is a + -imm in 32-bit arithmetic */
-  out[2] = op == ENG_OP_I32_ADD_IMM   ? (opword){b, 3}
-           : op == ENG_OP_I32_SUB_IMM ? (opword){0u - b, 3}
-                                      : (opword){b, word_fix(c, s1 + HW + 2)};
+  out[2] = op == addi   ? (opword){b, 3}
+           : op == subi ? (opword){0u - b, 3}
+                        : (opword){b, word_fix(c, s1 + HW + 2)};
   rewind_to(c, s1);
   return true;
 }

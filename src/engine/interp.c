@@ -250,6 +250,7 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
 #undef STORE
 #define X(cond, ...) H(ADDBR_##cond##_SS) H(ADDBR_##cond##_SI) H(ADDBR_##cond##_IS) H(ADDBR_##cond##_II)
     ENG_BRC_CONDS(X)
+    ENG_BRC64_CONDS(X)
 #undef X
 #define LOAD(name, ...) H(name) H(name##_AI) H(name##_AA) H(name##_SX) H(name##_SXI)
 #define STORE(name, ...) H(name) H(name##_AI) H(name##_AA) H(name##_SX) H(name##_SXI)
@@ -944,9 +945,9 @@ L_I32_ADD_IMM_SHL:
   NEXT();
 
   /* loop counter step fused with the back-edge test: d a b c off */
-#define ADDBR(label, ct, op, RB, RC)                                    \
+#define ADDBR(label, T, ct, op, RB, RC)                                 \
   label: {                                                              \
-    uint32_t d = (uint32_t)SLOT(2) + RB;                                \
+    T d = (T)SLOT(2) + RB;                                              \
     SLOT(1) = d;                                                        \
     if (RD_##ct(d) op RC) {                                             \
       BACK_EDGE();                                                      \
@@ -956,12 +957,19 @@ L_I32_ADD_IMM_SHL:
     }                                                                   \
     NEXT();                                                             \
   }
-#define X(cond, op, ct)                                                                 \
-  ADDBR(L_ADDBR_##cond##_SS, ct, op, (uint32_t)SLOT(3), RD_##ct(SLOT(4)))               \
-  ADDBR(L_ADDBR_##cond##_SI, ct, op, (uint32_t)SLOT(3), RI_##ct(OPW(4)))                 \
-  ADDBR(L_ADDBR_##cond##_IS, ct, op, OPW(3), RD_##ct(SLOT(4)))                           \
-  ADDBR(L_ADDBR_##cond##_II, ct, op, OPW(3), RI_##ct(OPW(4)))
+#define X(cond, op, ct)                                                                       \
+  ADDBR(L_ADDBR_##cond##_SS, uint32_t, ct, op, (uint32_t)SLOT(3), RD_##ct(SLOT(4)))           \
+  ADDBR(L_ADDBR_##cond##_SI, uint32_t, ct, op, (uint32_t)SLOT(3), RI_##ct(OPW(4)))             \
+  ADDBR(L_ADDBR_##cond##_IS, uint32_t, ct, op, OPW(3), RD_##ct(SLOT(4)))                       \
+  ADDBR(L_ADDBR_##cond##_II, uint32_t, ct, op, OPW(3), RI_##ct(OPW(4)))
   ENG_BRC_CONDS(X)
+#undef X
+#define X(cond, op, ct)                                                                       \
+  ADDBR(L_ADDBR_##cond##_SS, uint64_t, ct, op, SLOT(3), RD_##ct(SLOT(4)))                     \
+  ADDBR(L_ADDBR_##cond##_SI, uint64_t, ct, op, SLOT(3), RI_##ct(OPW(4)))                       \
+  ADDBR(L_ADDBR_##cond##_IS, uint64_t, ct, op, RI_u64(OPW(3)), RD_##ct(SLOT(4)))               \
+  ADDBR(L_ADDBR_##cond##_II, uint64_t, ct, op, RI_u64(OPW(3)), RI_##ct(OPW(4)))
+  ENG_BRC64_CONDS(X)
 #undef X
 #undef ADDBR
 

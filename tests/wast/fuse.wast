@@ -403,6 +403,39 @@
     end
     local.get $k)
 
+  ;; the same for i64 counters: a step beyond 32 bits, a subtracted
+  ;; immediate (-2^31 cannot be negated into an immediate), the counter on
+  ;; the right
+  (func (export "cnt64_ne") (param $n i64) (result i32)
+    (local $i i64) (local $k i32)
+    i64.const 0x100000000 local.set $i
+    loop $l
+      local.get $k i32.const 1 i32.add local.set $k
+      local.get $i i64.const 0x7fffffff i64.add local.tee $i
+      local.get $n i64.ne
+      br_if $l
+    end
+    local.get $k)
+  (func (export "cnt64_sub_min") (param $i i64) (result i32)
+    (local $k i32)
+    loop $l
+      local.get $k i32.const 1 i32.add local.set $k
+      local.get $i i64.const -0x80000000 i64.sub local.tee $i
+      i64.const 0x100000000 i64.lt_s
+      br_if $l
+    end
+    local.get $k)
+  (func (export "cnt64_sub_right") (param $n i64) (param $i i64) (result i32)
+    (local $k i32)
+    loop $l
+      local.get $k i32.const 1 i32.add local.set $k
+      local.get $n
+      local.get $i i64.const 3 i64.sub local.tee $i
+      i64.lt_u
+      br_if $l
+    end
+    local.get $k)
+
 )
 (assert_return (invoke "add3" (i32.const 1) (i32.const 2) (i32.const 3)) (i32.const 6))
 (assert_return (invoke "add3" (i32.const 0x7fffffff) (i32.const 1) (i32.const 0x7fffffff)) (i32.const -1))
@@ -595,3 +628,11 @@
 ;; i runs 9 .. 3; unsigned, 0x80000000 is above 0x7fffffff
 (assert_return (invoke "cnt_right_lt_u" (i32.const 3) (i32.const 10)) (i32.const 7))
 (assert_return (invoke "cnt_right_lt_u" (i32.const 0x7fffffff) (i32.const 0x80000001)) (i32.const 2))
+;; from 2^32 in steps of 0x7fffffff: 3 steps reach 2^32 + 0x17ffffffd
+(assert_return (invoke "cnt64_ne" (i64.const 0x27ffffffd)) (i32.const 3))
+;; i - (-2^31) = i + 2^31: from -2^32 to -2^31, 0, 2^31, 2^32
+(assert_return (invoke "cnt64_sub_min" (i64.const -0x100000000)) (i32.const 4))
+;; 7, 4 (4 < 4 fails); unsigned, from 1: -2, -5, ..., -17 is the first
+;; below -16
+(assert_return (invoke "cnt64_sub_right" (i64.const 4) (i64.const 10)) (i32.const 2))
+(assert_return (invoke "cnt64_sub_right" (i64.const -16) (i64.const 1)) (i32.const 6))
