@@ -246,6 +246,10 @@ void shoal_store_free(shoal_store_t *s);
 ** dropped, so they read as zero). For a host that makes one short-lived
 ** instance after another. SHOAL_ERR_ARG while s is executing. */
 shoal_err_t shoal_store_reset(shoal_store_t *s);
+/* n zeroed bytes, aligned for any type, living as long as what is made in
+** s (until shoal_store_free or shoal_store_reset): for an embedder's
+** per-instance data. NULL when out of memory. */
+void *shoal_store_alloc(shoal_store_t *s, size_t n);
 
 /* Ask the running execution to stop with SHOAL_ERR_TRAP_INTERRUPT. Safe to
 ** call from another thread or a signal handler; noticed at the next loop

@@ -23,6 +23,7 @@ shoal_err_t cmp_fail(shoal_diag_t *d, shoal_err_t code, int64_t off, const char 
 typedef struct cmp_arena_block cmp_arena_block_t;
 typedef struct cmp_arena {
   cmp_arena_block_t *head;
+  shoal_store_t *store;   /* set: allocate from the store's memory instead (freed with it) */
 } cmp_arena_t;
 void *cmp_alloc(cmp_arena_t *a, size_t n); /* zeroed; NULL when out of memory */
 void cmp_arena_free(cmp_arena_t *a);

@@ -460,6 +460,9 @@ shoal_err_t shoal_cpre_instantiate(const shoal_cpre_t *p, shoal_store_t *s, shoa
   ci->store = s;
   ci->comp = p->comp;
   ci->wasi = w;
+  /* its core instances live as long as the store: so do its own tables
+  ** (no malloc per instance, and nothing to free one by one) */
+  ci->arena.store = s;
   shoal_err_t e = SHOAL_ERR_OK;
   if (p->ndtors) {
     if (!(ci->dtors = malloc(p->ndtors * 2 * sizeof *ci->dtors))) {

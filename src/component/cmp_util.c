@@ -27,6 +27,7 @@ struct cmp_arena_block {
 };
 
 void *cmp_alloc(cmp_arena_t *a, size_t n) {
+  if (a->store) return shoal_store_alloc(a->store, n);
   n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
   if (n == 0) n = sizeof(max_align_t);
   cmp_arena_block_t *b = a->head;

@@ -75,6 +75,7 @@ void *eng_store_alloc(shoal_store_t *s, size_t n) {
   memset(p, 0, n);
   return p;
 }
+void *shoal_store_alloc(shoal_store_t *s, size_t n) { return s ? eng_store_alloc(s, n) : NULL; }
 /* }=================================================================== */
 
 /* Everything made in s, except what shoal_store_reset keeps (the first
