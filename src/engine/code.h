@@ -144,6 +144,10 @@ typedef enum eng_op {
   ENG_OP_ADDI3_BR_BACK,
   ENG_OP_MOV_ADDI_BR_BACK,
   ENG_OP_MOV2_ADDI_BR_BACK,
+  /* a store of a value just loaded (a copy): both addresses as a imm x k
+  ** off, source first (other forms with imm 0, x a zero constant); 8 or 4
+  ** bytes as they are, or 4 sign- or zero-extended to 8 */
+  ENG_OP_COPY8, ENG_OP_COPY4, ENG_OP_COPY_S32, ENG_OP_COPY_U32,
   /* br_table on a value just loaded (an interpreter's switch on the next
   ** opcode): the load's operands (forms as below), then n and the table.
   ** ORDER: the five forms of each load together. */

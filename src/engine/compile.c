@@ -149,6 +149,15 @@ static void emit_opnd(cc *c, uint32_t pos) {
   }
 }
 
+/* The operand word for the value at stack position pos, as emit_opnd
+** would emit it. */
+static opword opnd_word(cc *c, uint32_t pos) {
+  const cval *v = &c->vals[pos];
+  if (v->kind == K_STACK) return (opword){pos, 1};
+  if (v->kind == K_LOCAL) return (opword){v->v, 0};
+  return (opword){intern_const(c, v->bits), 2};
+}
+
 /* Record that the instruction just emitted wrote its result to the word
 ** at dst_pos, so local.set may retarget it. */
 static void patchable(cc *c, uint32_t dst_pos, eng_op op) {
@@ -718,6 +727,19 @@ static shoal_err_t compile_expr(cc *c) {
         uint32_t form = !c->live ? 0
                         : c->vals[p[1]].kind == K_STACK ? eng_fuse_take_addr_past(c, (uint32_t)p[0], (uint32_t)p[1], ops)
                         : eng_fuse_take_addr(c, (uint32_t)p[0], ops);
+        opword src[5];
+        int cop = c->live ? eng_fuse_take_copy(c, (uint32_t)p[1], (eng_op)mi->op, src) : -1;
+        if (cop >= 0) {
+          /* a value loaded and stored: one COPY, both addresses as a imm x k off */
+          opword dst[5], w[4];
+          if (form == 0) w[0] = opnd_word(c, (uint32_t)p[0]);
+          else for (uint32_t i = 0; i < addr_words[form]; i++) w[i] = ops[i];
+          eng_fuse_canon_addr(c, form, w, off, dst);
+          eng_cc_emit_op(c, (eng_op)cop);
+          for (uint32_t i = 0; i < 5; i++) eng_cc_emit_word(c, src[i]);
+          for (uint32_t i = 0; i < 5; i++) eng_cc_emit_word(c, dst[i]);
+          continue;
+        }
         uint32_t st = c->len;
         eng_cc_emit_op(c, (eng_op)(mi->op + form));
         if (form == 0) emit_opnd(c, (uint32_t)p[0]);

@@ -123,6 +123,8 @@ int eng_fuse_take_fload(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword w[3],
 int eng_fuse_take_iload(cc *c, eng_op op, uint32_t *a, uint32_t *b, opword w[5], uint32_t *nw);
 uint32_t eng_fuse_take_addr(cc *c, uint32_t p, opword ops[4]);
 uint32_t eng_fuse_take_addr_past(cc *c, uint32_t p, uint32_t v, opword ops[4]);
+void eng_fuse_canon_addr(cc *c, uint32_t form, const opword *w, uint32_t off, opword out[5]);
+int eng_fuse_take_copy(cc *c, uint32_t v, eng_op store, opword src[5]);
 uint16_t eng_fuse_take_load(cc *c, uint32_t p, opword w[8], uint32_t *nw);
 bool eng_fuse_take_addi(cc *c, opword w[3]);
 uint32_t eng_fuse_take_movs(cc *c, opword m[4]);

@@ -44,6 +44,7 @@ static const opdesc ops[ENG_OP__COUNT] = {
 #undef X
   {"ADDI_BR_BACK", 4}, {"ADDI2_BR_BACK", 7}, {"ADDI3_BR_BACK", 10}, {"MOV_ADDI_BR_BACK", 6},
   {"MOV2_ADDI_BR_BACK", 8},
+  {"COPY8", 10}, {"COPY4", 10}, {"COPY_S32", 10}, {"COPY_U32", 10},
 #define X(name, mt) {"BRT_" #name, 3}, {"BRT_" #name "_AI", 4}, {"BRT_" #name "_AA", 4}, {"BRT_" #name "_SX", 5}, {"BRT_" #name "_SXI", 6},
   ENG_BRT_LOADS(X)
 #undef X

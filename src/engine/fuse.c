@@ -526,6 +526,56 @@ uint16_t eng_fuse_take_load(cc *c, uint32_t p, opword w[8], uint32_t *nw) {
   return brt;
 }
 
+/* An address of a load or store form (w: its words after the value or
+** destination, off apart) as a imm x k off, the SXI form's operands. */
+void eng_fuse_canon_addr(cc *c, uint32_t form, const opword *w, uint32_t off, opword out[5]) {
+  opword zero = {eng_cc_intern_const(c, 0), 2};
+  switch (form) {
+  case 0: out[0] = w[0]; out[1] = (opword){0, 0}; out[2] = zero; out[3] = (opword){0, 0}; break;
+  case 1: out[0] = w[0]; out[1] = w[1]; out[2] = zero; out[3] = (opword){0, 0}; break;
+  case 2: out[0] = w[0]; out[1] = (opword){0, 0}; out[2] = w[1]; out[3] = (opword){0, 0}; break;
+  case 3: out[0] = w[0]; out[1] = (opword){0, 0}; out[2] = w[1]; out[3] = w[2]; break;
+  default: out[0] = w[0]; out[1] = w[1]; out[2] = w[2]; out[3] = w[3]; break;
+  }
+  out[4] = (opword){off, 0};
+}
+
+/* For a store (its plain op) of the value at stack position v: if the last
+** instruction loaded v, takes the load back and returns the COPY op that
+** does both, with the load's address in src; else -1. */
+int eng_fuse_take_copy(cc *c, uint32_t v, eng_op store, opword src[5]) {
+  uint32_t s0 = c->hist[0].start, e0 = c->hist[0].end;
+  uint16_t lop = c->hist[0].op;
+  if (e0 != c->len || lop < ENG_OP_I32_LOAD || c->vals[v].kind != K_STACK || c->code[s0 + HW] != v)
+    return -1;
+  static const eng_op loads[] = {ENG_OP_I64_LOAD, ENG_OP_F64_LOAD, ENG_OP_I32_LOAD, ENG_OP_F32_LOAD,
+                                 ENG_OP_I64_LOAD32_S, ENG_OP_I64_LOAD32_U};
+  uint32_t k = 0;
+  while (k < sizeof loads / sizeof loads[0] && !(lop >= loads[k] && lop < loads[k] + 5)) k++;
+  if (k == sizeof loads / sizeof loads[0] || word_fix(c, s0 + HW) != 1) return -1;
+  eng_op l = loads[k];
+  int op;
+  if ((l == ENG_OP_I64_LOAD || l == ENG_OP_F64_LOAD) && (store == ENG_OP_I64_STORE || store == ENG_OP_F64_STORE))
+    op = ENG_OP_COPY8;
+  else if (((l == ENG_OP_I32_LOAD || l == ENG_OP_F32_LOAD) && (store == ENG_OP_I32_STORE || store == ENG_OP_F32_STORE)) ||
+           ((l == ENG_OP_I64_LOAD32_S || l == ENG_OP_I64_LOAD32_U) && store == ENG_OP_I64_STORE32))
+    op = ENG_OP_COPY4;
+  else if (l == ENG_OP_I64_LOAD32_S && store == ENG_OP_I64_STORE)
+    op = ENG_OP_COPY_S32;
+  else if (l == ENG_OP_I64_LOAD32_U && store == ENG_OP_I64_STORE)
+    op = ENG_OP_COPY_U32;
+  else
+    return -1;
+  uint32_t n = e0 - s0 - HW - 1;           /* the address words and off */
+  if (n < 2 || n > 5) return -1;
+  opword w[4];
+  for (uint32_t i = 0; i + 1 < n; i++) w[i] = (opword){c->code[s0 + HW + 1 + i], word_fix(c, s0 + HW + 1 + i)};
+  uint32_t off = c->code[e0 - 1];
+  rewind_to(c, s0);
+  eng_fuse_canon_addr(c, lop - l, w, off, src);
+  return c->oom ? -1 : op;
+}
+
 /* If the loop starting at target begins with `d = a + imm` (i32) that is
 ** not the code being taken back, its words: a back-edge can do that add
 ** and jump past it. */

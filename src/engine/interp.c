@@ -239,6 +239,7 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
     ENG_I64M_OPS(X)
 #undef X
     H(ADDI_BR_BACK) H(ADDI2_BR_BACK) H(ADDI3_BR_BACK) H(MOV_ADDI_BR_BACK) H(MOV2_ADDI_BR_BACK)
+    H(COPY8) H(COPY4) H(COPY_S32) H(COPY_U32)
 #define X(name, mt) H(BRT_##name) H(BRT_##name##_AI) H(BRT_##name##_AA) H(BRT_##name##_SX) H(BRT_##name##_SXI)
     ENG_BRT_LOADS(X)
 #undef X
@@ -702,6 +703,25 @@ L_DATA_DROP:
 #include "memops.def"
 #undef LOAD
 #undef STORE
+  /* a value loaded and stored: src a imm x k off, then dst */
+#define COPY(label, lt, st, conv)                                       \
+  label: {                                                              \
+    uint64_t ea = EA_SXI(1, 5);                                         \
+    MEM_CHECK(ea, sizeof(lt));                                          \
+    lt lv;                                                              \
+    memcpy(&lv, mb + ea, sizeof lv);                                    \
+    st sv = (st)conv;                                                   \
+    uint64_t eb = EA_SXI(6, 10);                                        \
+    MEM_CHECK(eb, sizeof(st));                                          \
+    memcpy(mb + eb, &sv, sizeof sv);                                    \
+    pc += ENG_HANDLER_WORDS + 10;                                       \
+    NEXT();                                                             \
+  }
+  COPY(L_COPY8, uint64_t, uint64_t, lv)
+  COPY(L_COPY4, uint32_t, uint32_t, lv)
+  COPY(L_COPY_S32, int32_t, uint64_t, (int64_t)lv)
+  COPY(L_COPY_U32, uint32_t, uint64_t, lv)
+#undef COPY
   /* br_table on a loaded value (its slot is not written: only the
   ** br_table used it): the load's operands, then
   ** n at OPW(len + 1) and the table from OPW(len + 2) */

@@ -436,6 +436,25 @@
     end
     local.get $k)
 
+  ;; a store of a value just loaded is one COPY: 8 and 4 bytes as they are
+  ;; (float NaN payloads too), 4 sign- or zero-extended to 8, 4 of an i64;
+  ;; addresses of every form; a fault at the load stores nothing
+  (func (export "copy64") (param i32 i32) local.get 1 local.get 0 i64.load i64.store)
+  (func (export "copyf64_sxi") (param i32 i32 i32)
+    local.get 1 i32.const 8 i32.add local.get 2 i32.const 3 i32.shl i32.add
+    local.get 0 i32.const 16 i32.add local.get 2 i32.const 3 i32.shl i32.add f64.load
+    f64.store)
+  (func (export "copy32_ai_sx") (param i32 i32 i32)
+    local.get 1 local.get 2 i32.const 2 i32.shl i32.add
+    local.get 0 i32.const 4 i32.add i32.load
+    i32.store offset=4)
+  (func (export "copyf32_aa") (param i32 i32 i32)
+    local.get 1 local.get 2 i32.add local.get 0 local.get 2 i32.add f32.load f32.store)
+  (func (export "copy_s32") (param i32 i32) local.get 1 local.get 0 i64.load32_s i64.store)
+  (func (export "copy_u32") (param i32 i32) local.get 1 local.get 0 i64.load32_u i64.store)
+  (func (export "copy_u32_32") (param i32 i32) local.get 1 local.get 0 i64.load32_u i64.store32)
+  (func (export "peek64") (param i32) (result i64) local.get 0 i64.load)
+
 )
 (assert_return (invoke "add3" (i32.const 1) (i32.const 2) (i32.const 3)) (i32.const 6))
 (assert_return (invoke "add3" (i32.const 0x7fffffff) (i32.const 1) (i32.const 0x7fffffff)) (i32.const -1))
@@ -636,3 +655,33 @@
 ;; below -16
 (assert_return (invoke "cnt64_sub_right" (i64.const 4) (i64.const 10)) (i32.const 2))
 (assert_return (invoke "cnt64_sub_right" (i64.const -16) (i64.const 1)) (i32.const 6))
+(invoke "i64store" (i32.const 9300) (i64.const 0x8877665544332211))
+(invoke "copy64" (i32.const 9300) (i32.const 9310))
+(assert_return (invoke "peek64" (i32.const 9310)) (i64.const 0x8877665544332211))
+;; overlapping: 9304..9311 (55 66 77 88 0 0 11 22) to 9306..9313
+(invoke "copy64" (i32.const 9304) (i32.const 9306))
+(assert_return (invoke "peek64" (i32.const 9306)) (i64.const 0x2211000088776655))
+;; a signalling NaN's bits: 9400 + 16 + 8 to 9500 + 8 + 8
+(invoke "i64store" (i32.const 9424) (i64.const 0x7ff0000000000001))
+(invoke "copyf64_sxi" (i32.const 9400) (i32.const 9500) (i32.const 1))
+(assert_return (invoke "peek64" (i32.const 9516)) (i64.const 0x7ff0000000000001))
+;; 9604 to 9700 + 8 + 4
+(invoke "poke" (i32.const 9604) (i32.const 0x7fa00001))
+(invoke "copy32_ai_sx" (i32.const 9600) (i32.const 9700) (i32.const 2))
+(assert_return (invoke "peek" (i32.const 9712)) (i32.const 0x7fa00001))
+(invoke "copyf32_aa" (i32.const 9604) (i32.const 9800) (i32.const 0))
+(assert_return (invoke "peek" (i32.const 9800)) (i32.const 0x7fa00001))
+(invoke "poke" (i32.const 9900) (i32.const -2))
+(invoke "copy_s32" (i32.const 9900) (i32.const 9910))
+(assert_return (invoke "peek64" (i32.const 9910)) (i64.const -2))
+(invoke "copy_u32" (i32.const 9900) (i32.const 9920))
+(assert_return (invoke "peek64" (i32.const 9920)) (i64.const 0xfffffffe))
+(invoke "i64store" (i32.const 9930) (i64.const -1))
+(invoke "copy_u32_32" (i32.const 9900) (i32.const 9930))
+(assert_return (invoke "peek64" (i32.const 9930)) (i64.const -2))
+(invoke "i64store" (i32.const 9940) (i64.const 7))
+(assert_trap (invoke "copy64" (i32.const 65530) (i32.const 9940)) "out of bounds memory access")
+(assert_return (invoke "peek64" (i32.const 9940)) (i64.const 7))
+(assert_trap (invoke "copy64" (i32.const 9300) (i32.const 65530)) "out of bounds memory access")
+(assert_trap (invoke "copy_s32" (i32.const 9300) (i32.const 65529)) "out of bounds memory access")
+(assert_return (invoke "peek8" (i32.const 65535)) (i32.const 1))
