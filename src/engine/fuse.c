@@ -456,6 +456,82 @@ uint32_t eng_fuse_take_addr_past(cc *c, uint32_t p, uint32_t v, opword ops[4]) {
   return form;
 }
 
+/* Immediate forms of the numeric ops: their third operand is no slot. */
+static const uint8_t imm_form[ENG_OP__COUNT] = {
+#define UN(...)
+#define BI(...)
+#define BIK(n, ...) [ENG_OP_##n##_IMM] = 1,
+#define TU(...)
+#define TB(...)
+#include "opcodes.def"
+#undef UN
+#undef BI
+#undef BIK
+#undef TU
+#undef TB
+};
+
+/* The positions (from its start) of the slots an instruction of op, len
+** words, reads, for the plain numeric ops and the loads; false for any
+** other op. */
+static bool read_slots(uint16_t op, uint32_t len, uint32_t at[2], uint32_t *n) {
+  if (op >= ENG_OP_I32_EQZ && op < ENG_OP_BRC_EQ) {
+    if (len == HW + 2) { at[0] = HW + 1; *n = 1; return true; }
+    if (len != HW + 3) return false;
+    at[0] = HW + 1;
+    at[1] = HW + 2;
+    *n = imm_form[op] ? 1 : 2;
+    return true;
+  }
+  if (op >= ENG_OP_I32_LOAD && op < ENG_OP_I32_STORE) {
+    static const uint8_t second[5] = {0, 0, HW + 2, HW + 2, HW + 3};   /* plain _AI _AA _SX _SXI */
+    uint32_t form = (uint32_t)(op - ENG_OP_I32_LOAD) % 5;
+    at[0] = HW + 1;
+    at[1] = second[form];
+    *n = second[form] ? 2 : 1;
+    return true;
+  }
+  return false;
+}
+
+/* set_pending, when the code since the instruction J that last wrote x
+** (hist[jk]) holds the only pending read of x, at slot p: J writes p
+** instead, the reads of x after it read p, and the producer writes x; no
+** copy at all. Only when every instruction after J is one whose slot
+** operands are known (a local and an immediate look alike). */
+static bool rename_reads(cc *c, uint32_t x, uint32_t p, uint32_t jk) {
+  uint32_t js = c->hist[jk].start, n = c->len - js;
+  if (word_fix(c, js + HW) != 0 || n > 64) return false;
+  opword buf[64];
+  uint32_t len[ENG_HIST];
+  uint16_t op[ENG_HIST];
+  for (uint32_t w = js; w < c->len; w++) buf[w - js] = (opword){c->code[w], word_fix(c, w)};
+  for (uint32_t k = 0; k <= jk; k++) {
+    len[k] = c->hist[k].end - c->hist[k].start;
+    op[k] = c->hist[k].op;
+  }
+  buf[HW] = (opword){p, 1};
+  for (uint32_t k = jk, at = 0; k-- > 0;) {
+    at += len[k + 1];
+    uint32_t slots[2], ns;
+    if (!read_slots(op[k], len[k], slots, &ns)) return false;
+    for (uint32_t i = 0; i < ns; i++)
+      if (buf[at + slots[i]].fix == 0 && buf[at + slots[i]].w == x) buf[at + slots[i]] = (opword){p, 1};
+  }
+  for (uint32_t k = jk + 1, at = 0; k-- > 0; at += len[k])
+    for (uint32_t h = 0; h < HW; h++) buf[at + h].fix = 0;
+  buf[c->patch_dst - js] = (opword){x, 0};     /* the producer: a local, not relocated */
+  rewind_to(c, js);
+  c->vals[p].kind = K_STACK;
+  for (uint32_t k = jk + 1, at = 0; k-- > 0; at += len[k]) {
+    uint32_t start = c->len;
+    for (uint32_t i = 0; i < len[k]; i++) eng_cc_emit_word(c, buf[at + i]);
+    eng_hist_push(c, start, c->len, op[k]);
+  }
+  c->patch_end = UINT32_MAX;
+  return true;
+}
+
 /* local.set/tee x of the temporary at pos that the last instruction
 ** computed, while values below pos still read x (deferred local.get x):
 ** their copies go above as much of the last few instructions as neither
@@ -472,11 +548,14 @@ bool eng_fuse_set_pending(cc *c, uint32_t x, uint32_t pos) {
       if (np == 4) return false;
       pend[np++] = i;
     }
-  uint32_t q = c->len, n = 0;
+  uint32_t q = c->len, n = 0, jk = ENG_HIST;
   for (uint32_t k = 0; k < ENG_HIST; k++) {
     uint32_t s = c->hist[k].start, e = c->hist[k].end;
     if (e != (k ? c->hist[k - 1].start : c->len) || c->len - s > 64) break;
-    if (k > 0 && word_fix(c, s + HW) == 0 && c->code[s + HW] == x) break;
+    if (k > 0 && word_fix(c, s + HW) == 0 && c->code[s + HW] == x) {
+      jk = k;
+      break;
+    }
     bool clash = false;
     for (uint32_t w = s + HW; w < e && !clash; w++)
       for (uint32_t i = 0; i < np && !clash; i++)
@@ -486,6 +565,7 @@ bool eng_fuse_set_pending(cc *c, uint32_t x, uint32_t pos) {
     n = k + 1;
   }
   if (n == 0) return false;
+  if (np == 1 && jk < ENG_HIST && jk == n && rename_reads(c, x, pend[0], jk)) return true;
   opword buf[64];
   uint32_t len[ENG_HIST];
   uint16_t op[ENG_HIST];

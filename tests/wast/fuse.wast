@@ -455,6 +455,44 @@
   (func (export "copy_u32_32") (param i32 i32) local.get 1 local.get 0 i64.load32_u i64.store32)
   (func (export "peek64") (param i32) (result i64) local.get 0 i64.load)
 
+  ;; with one pending read, the instruction that last wrote the local
+  ;; writes the read's slot instead and the code after it reads that slot:
+  ;; an immediate equal to the local's index is not a read; the writer
+  ;; reads the local itself; a fused instruction between keeps the copy
+  (func (export "tee_rename") (param i32) (result i32)
+    (local i32 i32)
+    local.get 0 i32.const 2 i32.add local.set 2
+    local.get 2
+    local.get 2 i32.const 2 i32.add
+    local.get 2 i32.const 3 i32.mul local.tee 2
+    i32.add i32.add
+    local.get 2 i32.add)
+  (func (export "tee_rename_self") (param i32) (result i32)
+    (local i32)
+    local.get 0 local.set 1
+    local.get 1 i32.const 1 i32.add local.set 1
+    local.get 1
+    local.get 1 i32.load
+    local.get 1 i32.const 4 i32.sub local.tee 1
+    i32.add i32.sub
+    local.get 1 i32.add)
+  (func (export "tee_rename_fused") (param i32 i32) (result i32)
+    (local i32)
+    local.get 0 i32.const 1 i32.add local.set 2
+    local.get 2
+    local.get 2 i32.const 4 i32.shl local.get 1 i32.add
+    local.get 1 local.get 2 i32.sub local.tee 2
+    i32.add i32.sub
+    local.get 2 i32.add)
+
+  ;; the last few instructions all before the producer and none writing the
+  ;; local: the copy goes above all of them
+  (func (export "tee_long_chain") (param i32) (result i32)
+    local.get 0
+    local.get 0 i32.const 1 i32.add i32.const 2 i32.mul i32.const 3 i32.xor
+    i32.const 4 i32.or i32.const 5 i32.sub i32.const 7 i32.and local.tee 0
+    i32.sub local.get 0 i32.mul)
+
 )
 (assert_return (invoke "add3" (i32.const 1) (i32.const 2) (i32.const 3)) (i32.const 6))
 (assert_return (invoke "add3" (i32.const 0x7fffffff) (i32.const 1) (i32.const 0x7fffffff)) (i32.const -1))
@@ -685,3 +723,13 @@
 (assert_trap (invoke "copy64" (i32.const 9300) (i32.const 65530)) "out of bounds memory access")
 (assert_trap (invoke "copy_s32" (i32.const 9300) (i32.const 65529)) "out of bounds memory access")
 (assert_return (invoke "peek8" (i32.const 65535)) (i32.const 1))
+;; l2 = 7: 7 + 9 + 21, + 21
+(assert_return (invoke "tee_rename" (i32.const 5)) (i32.const 58))
+;; l1 = 10000 holds 7: 10000 - (7 + 9996) + 9996
+(invoke "poke" (i32.const 10000) (i32.const 7))
+(assert_return (invoke "tee_rename_self" (i32.const 9999)) (i32.const 9993))
+(assert_trap (invoke "tee_rename_self" (i32.const 65533)) "out of bounds memory access")
+;; l2 = 4: 4 - ((64 + 10) + 6) + 6
+(assert_return (invoke "tee_rename_fused" (i32.const 3) (i32.const 10)) (i32.const -70))
+;; 11: ((((12 * 2) ^ 3) | 4) - 5) & 7 = 2, (11 - 2) * 2
+(assert_return (invoke "tee_long_chain" (i32.const 11)) (i32.const 18))
