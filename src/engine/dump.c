@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include "code.h"
 
-typedef struct opdesc { const char *name; int8_t nopnds; } opdesc;
+/* Names in place, not pointers: no load-time relocation per op (start-up). */
+typedef struct opdesc { char name[24]; int8_t nopnds; } opdesc;
 
 /* ORDER OP: the same order as eng_op. -1: variable length. */
 static const opdesc ops[ENG_OP__COUNT] = {
