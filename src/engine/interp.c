@@ -299,6 +299,7 @@ static shoal_err_t exec(shoal_store_t *s, shoal_func_t *func, shoal_raw_t *fp, c
 #define RELOAD_SIZE() ((void)0)
 #define MEM_CHECK(ea, n) ((void)0)
 #else
+  (void)guard;                 /* explicit bounds checks: no fault to catch */
 #define GUARD_EXIT() ((void)0)
 #define RELOAD_MEM() do { mem = inst->mem0; mb = mem ? mem->base : NULL; ms = mem ? mem->size : 0; } while (0)
 #define RELOAD_SIZE() do { if (mem) ms = mem->size; } while (0)
