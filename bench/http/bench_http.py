@@ -283,12 +283,15 @@ def write(m, rows, inst, dens, took):
         i = inst[name]
         lines.append("| %s hello | %s | %s | %s |" % (name, i.get("instantiate_us"), i.get("request_us"),
                                                     i.get("requests_per_s")))
-    lines += ["", "Instantiate = store + WASI context + component instance, then freed (target ≤ 10 µs for the C hello).",
+    lines += ["", "Instantiate = WASI context + component instance from the pre-linked component, in the worker's "
+              "store, then freed and the store reset, as `shoal serve` does per request (target ≤ 10 µs for the "
+              "C hello).",
               "", "### Density", "",
               "%d requests sent at once (one connection each, from one asyncio client) to `GET /sleep?ms=%d` "
               "(the C hello blocks on a monotonic-clock pollable); `shoal serve --workers %d --max-instances %d`: "
-              "a thread per connection and %d instance slots made at start (each slot holds its own decoded "
-              "component, so the idle RSS is mostly slots). Peak in flight is the highest "
+              "each request first runs on a polling thread, then, as its guest has to wait, on a guest thread "
+              "of its own in one of %d instance slots (stores sharing one pre-linked component, made at start; "
+              "a pool this large gives its memory pages back between requests). Peak in flight is the highest "
               "`shoal_instances_in_flight` seen on the admin endpoint (sampled every 50 ms)." %
               (dens["n"], DENSITY_MS, dens["workers"], dens["n"], dens["workers"]),
               "", "| answered 200 | time s | peak in flight | RSS idle MiB | peak RSS MiB | idle RSS per slot KiB | "
