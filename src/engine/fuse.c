@@ -843,17 +843,18 @@ static int64_t find_start(const uint32_t *starts, uint32_t n, uint32_t p) {
   return lo < n && starts[lo] == p ? (int64_t)lo : -1;
 }
 
-/* Loop back-edges: copying them pays in every iteration of a loop, where
-** copying a return would pay once per call (and cost decoding the many
-** functions with an early return when they are compiled). */
+/* What a BR may be replaced by, loop back-edges: copying them pays in
+** every iteration of a loop, where copying a return would pay once per call
+** (and cost decoding the many functions with an early return when they
+** are compiled). */
+static const eng_op terms[] = {
+  ENG_OP_BR_BACK, ENG_OP_ADDI_BR_BACK, ENG_OP_ADDI2_BR_BACK, ENG_OP_ADDI3_BR_BACK,
+  ENG_OP_MOV_ADDI_BR_BACK, ENG_OP_MOV2_ADDI_BR_BACK};
+
 static bool terminal(eng_op op) {
-  switch (op) {
-  case ENG_OP_BR_BACK: case ENG_OP_ADDI_BR_BACK: case ENG_OP_ADDI2_BR_BACK:
-  case ENG_OP_ADDI3_BR_BACK: case ENG_OP_MOV_ADDI_BR_BACK: case ENG_OP_MOV2_ADDI_BR_BACK:
-    return true;
-  default:
-    return false;
-  }
+  for (size_t k = 0; k < sizeof terms / sizeof terms[0]; k++)
+    if (op == terms[k]) return true;
+  return false;
 }
 
 /* Runs on c->code[0 .. c->len) once every slot is relocated. Gives up
@@ -862,9 +863,6 @@ void eng_fuse_tail_dup(cc *c) {
   if (!c->nbr || c->oom || !c->len) return;
   const uint32_t *code = c->code;
   /* Most functions have no BR to copy: find that out without decoding. */
-  static const eng_op terms[] = {
-    ENG_OP_BR_BACK, ENG_OP_ADDI_BR_BACK, ENG_OP_ADDI2_BR_BACK, ENG_OP_ADDI3_BR_BACK,
-    ENG_OP_MOV_ADDI_BR_BACK, ENG_OP_MOV2_ADDI_BR_BACK};
   uint64_t hbr = (uint64_t)(uintptr_t)c->h[ENG_OP_BR];
   bool found = false;
   for (uint32_t b = 0; b < c->nbr && !found; b++) {
