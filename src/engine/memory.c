@@ -6,6 +6,8 @@
 #define _GNU_SOURCE  /* memfd_create */
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -97,13 +99,43 @@ void eng_memory_unmap(shoal_memory_t *m) {
 ** pages back. */
 #define RETIRE_KEEP_DEFAULT ((uint64_t)1 << 20)
 
+/* {===================================================================
+** Clearing a retired memory: only its pages that exist. A page that is
+** neither resident nor swapped out reads as zero on its next touch (the
+** mapping is private and anonymous), and a guest touches few of its pages:
+** /proc/self/pagemap says which (one read, no TLB flush, unlike madvise).
+** Without it, every page is cleared.
+** =================================================================== */
+#define PM_PRESENT ((uint64_t)1 << 63)
+#define PM_SWAPPED ((uint64_t)1 << 62)
+
+static int pagemap_fd = -1;
+static pthread_once_t pagemap_once = PTHREAD_ONCE_INIT;
+static void pagemap_open(void) { pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC); }
+
+static void clear_pages(uint8_t *base, uint64_t size) {
+  long pg = sysconf(_SC_PAGESIZE);
+  uint64_t n = pg > 0 ? size / (uint64_t)pg : 0;
+  uint64_t map[256];
+  pthread_once(&pagemap_once, pagemap_open);
+  if (pagemap_fd < 0 || n == 0 || n > sizeof map / sizeof *map || size % (uint64_t)pg ||
+      pread(pagemap_fd, map, n * sizeof *map, (off_t)((uintptr_t)base / (uint64_t)pg * sizeof *map)) !=
+          (ssize_t)(n * sizeof *map)) {
+    memset(base, 0, (size_t)size);
+    return;
+  }
+  for (uint64_t i = 0; i < n; i++)
+    if (map[i] & (PM_PRESENT | PM_SWAPPED)) memset(base + i * (uint64_t)pg, 0, (size_t)pg);
+}
+/* }=================================================================== */
+
 void eng_memory_retire(shoal_store_t *s, shoal_memory_t *m) {
   /* a store keeps a few mappings (one per memory of a typical component) */
   unsigned n = 0;
   for (shoal_memory_t *k = s->spare_mems; k; k = k->next_in_store) n++;
   uint64_t keep = s->cfg.reset_keep_bytes ? s->cfg.reset_keep_bytes : RETIRE_KEEP_DEFAULT;
   bool zeroed = m->size <= keep && !m->imaged;
-  if (zeroed && m->size && n < 4) memset(m->base, 0, (size_t)m->size);
+  if (zeroed && m->size && n < 4) clear_pages(m->base, m->size);
   if (!m->base || n >= 4 || m->imaged || (!zeroed && madvise(m->base, m->size, MADV_DONTNEED) != 0)) {
     eng_memory_unmap(m);
     free(m);
