@@ -252,6 +252,20 @@ static uint32_t push(cc *c, eng_valtype t) {
   return pos;
 }
 
+/* op d w0 w1 w2 w3: a fused instruction of two operand pairs, its result
+** d (at code position at) pushed as type out and patched like any other. */
+static void emit_four(cc *c, eng_op op, uint32_t at, const opword *w01, const opword *w23, eng_valtype out) {
+  eng_cc_emit_op(c, op);
+  uint32_t dpos = c->len;
+  emit_nat(c, at);
+  eng_cc_emit_word(c, w01[0]);
+  eng_cc_emit_word(c, w01[1]);
+  eng_cc_emit_word(c, w23[0]);
+  eng_cc_emit_word(c, w23[1]);
+  push(c, out);
+  patchable(c, dpos, op);
+}
+
 /* Pops a value of type expect (T_UNKNOWN: any). *pos is its stack
 ** position, or NO_POS if it came from the polymorphic stack of
 ** unreachable code. *got is its type (expect if unknown). */
@@ -656,27 +670,11 @@ static shoal_err_t compile_expr(cc *c) {
             ais = eng_fuse_take_addimm(c, a, y);   /* (b + imm) + (x << k) */
           }
           if (ais) {
-            eng_cc_emit_op(c, ENG_OP_I32_ADD_IMM_SHL);
-            uint32_t dpos2 = c->len;
-            emit_nat(c, at);
-            eng_cc_emit_word(c, y[0]);
-            eng_cc_emit_word(c, y[1]);
-            eng_cc_emit_word(c, sx[0]);
-            eng_cc_emit_word(c, sx[1]);
-            push(c, ni->out);
-            patchable(c, dpos2, ENG_OP_I32_ADD_IMM_SHL);
+            emit_four(c, ENG_OP_I32_ADD_IMM_SHL, at, y, sx, ni->out);
             continue;
           }
           if (shf == ENG_OP_I32_XOR_ROTL && eng_fuse_take_rotl(c, a, y)) {
-            eng_cc_emit_op(c, ENG_OP_I32_ROTL_XOR_ROTL);
-            uint32_t dpos2 = c->len;
-            emit_nat(c, at);
-            eng_cc_emit_word(c, y[0]);
-            eng_cc_emit_word(c, y[1]);
-            eng_cc_emit_word(c, sx[0]);
-            eng_cc_emit_word(c, sx[1]);
-            push(c, ni->out);
-            patchable(c, dpos2, ENG_OP_I32_ROTL_XOR_ROTL);
+            emit_four(c, ENG_OP_I32_ROTL_XOR_ROTL, at, y, sx, ni->out);
             continue;
           }
           if (shf >= 0) {
