@@ -141,7 +141,10 @@ shoal_err_t cmp_lowered_fn(shoal_caller_t *caller, void *envp, shoal_raw_t *io) 
   if (!env->inst->may_leave) return shoal_caller_trap(caller, "cannot leave component instance");
   uint8_t pflat[CMP_MAX_FLAT_PARAMS + 1];
   uint32_t np = params_flat(ft, pflat);
-  shoal_cval_t *args = calloc(ft->n ? ft->n : 1, sizeof *args);
+  /* most imports take a few parameters: no allocation per call for those */
+  shoal_cval_t small[8];
+  shoal_cval_t *args = ft->n <= 8 ? small : calloc(ft->n, sizeof *args);
+  if (args == small) memset(small, 0, ft->n * sizeof *small);
   if (!args) return shoal_caller_trap(caller, "out of host memory");
   shoal_err_t e = SHOAL_ERR_OK;
   uint32_t nlifted = 0;
@@ -181,7 +184,7 @@ shoal_err_t cmp_lowered_fn(shoal_caller_t *caller, void *envp, shoal_raw_t *io) 
     }
   }
   for (uint32_t i = 0; i < nlifted; i++) shoal_cval_free(&args[i]);
-  free(args);
+  if (args != small) free(args);
   if (ft->result) shoal_cval_free(&result);
   if (e == SHOAL_ERR_OK) return SHOAL_ERR_OK;
   if (e == SHOAL_ERR_EXIT) return shoal_caller_exit(caller, diag.exit_code);
