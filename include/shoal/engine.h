@@ -297,6 +297,18 @@ shoal_func_t *shoal_func_new_host(shoal_store_t *s, const shoal_functype_t *type
                                   shoal_host_fn_t fn, void *env,
                                   void (*env_free)(void *));
 
+/* A function type checked and copied once, for many host functions of
+** that type: shoal_func_new_host_typed makes one without copying it
+** again (a component makes a few dozen per instance). The type must
+** outlive every function made with it. NULL: an invalid type, or out of
+** memory. */
+typedef struct shoal_hosttype shoal_hosttype_t;
+shoal_hosttype_t *shoal_hosttype_new(const shoal_functype_t *type);
+void shoal_hosttype_free(shoal_hosttype_t *t);
+shoal_func_t *shoal_func_new_host_typed(shoal_store_t *s, const shoal_hosttype_t *type,
+                                        shoal_host_fn_t fn, void *env,
+                                        void (*env_free)(void *));
+
 /* }=================================================================== */
 
 /* {===================================================================

@@ -78,6 +78,7 @@ struct cmp_type {
   cmp_extern_t *exports;
   cmp_core_extern_t *core_imports, *core_exports;
   shoal_functype_t core_func;  /* core func type */
+  shoal_hosttype_t *host_type; /* canon lower / resource built-ins: core_func, for the engine */
   /* resource */
   shoal_valtype_t rep;
   int64_t dtor;              /* core func index in the defining scope, or -1 */

@@ -260,6 +260,7 @@ static bool read_inline_exports(cmp_dec_t *d, cmp_def_t *def, bool core) {
   return true;
 }
 
+static void free_hints(cmp_scope_t *s);
 static shoal_err_t decode_scope(cmp_dec_t *d, cmp_scope_t *s, size_t end);
 
 static bool push_extern(cmp_dec_t *d, cmp_extern_t **xs, uint32_t *n, uint32_t *cap, const cmp_extern_t *x, const char *what) {
@@ -361,7 +362,12 @@ static bool read_section_item(cmp_dec_t *d, cmp_scope_t *s, uint8_t id, size_t e
       item.ct.kind = SHOAL_EXTERN_FUNC;
       item.ct.func = def.type->core_func;
     }
-    return define(d, s, &def, item);
+    if (define(d, s, &def, item)) return true;
+    if (def.sort == CMP_SORT_CORE_FUNC) {  /* not in the scope: the component would not free it */
+      shoal_hosttype_free(def.type->host_type);
+      def.type->host_type = NULL;
+    }
+    return false;
   }
   case 10: {
     cmp_extern_t x;
@@ -527,6 +533,7 @@ static shoal_err_t decode_scope(cmp_dec_t *d, cmp_scope_t *s, size_t end) {
         cmp_item_t item = {.type = inner->type};
         ok = define(d, s, &def, item);
       }
+      if (!ok && inner) free_hints(inner);  /* not attached: the component would not free them */
     } else if (id == 9 || id == 12) {
       ok = cmp_dec_err(d, SHOAL_ERR_UNSUPPORTED, "%s section is not supported", id == 9 ? "start" : "value");
     } else if (id > 12) {
@@ -577,10 +584,18 @@ shoal_err_t shoal_component_new(const uint8_t *bytes, size_t len, shoal_componen
   return SHOAL_ERR_OK;
 }
 
-/* The plans instantiation made (cmp_instance.c). */
+/* The plans instantiation made (cmp_instance.c), and the engine's copies
+** of lowered functions' types. */
 static void free_hints(cmp_scope_t *s) {
   for (uint32_t i = 0; i < s->ndefs; i++) {
     free(atomic_load(&s->defs[i].plan));
+    cmp_def_kind_t k = s->defs[i].kind;
+    if ((k == CMP_DEF_CANON_LOWER || k == CMP_DEF_CANON_RESOURCE_NEW || k == CMP_DEF_CANON_RESOURCE_DROP ||
+         k == CMP_DEF_CANON_RESOURCE_REP) && s->defs[i].type)
+    {
+      shoal_hosttype_free(s->defs[i].type->host_type);
+      s->defs[i].type->host_type = NULL;
+    }
     if (s->defs[i].kind == CMP_DEF_COMPONENT && s->defs[i].scope) free_hints(s->defs[i].scope);
   }
 }

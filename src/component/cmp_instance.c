@@ -389,7 +389,7 @@ static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
     env->encoding = def->opts.encoding;
     env->inst = f->inst;
     v.ext.kind = SHOAL_EXTERN_FUNC;
-    v.ext.of.func = shoal_func_new_host(f->ci->store, &def->type->core_func, cmp_lowered_fn, env, NULL);
+    v.ext.of.func = shoal_func_new_host_typed(f->ci->store, def->type->host_type, cmp_lowered_fn, env, NULL);
     if (!v.ext.of.func) return cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
     break;
   }
@@ -402,7 +402,7 @@ static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
     shoal_host_fn_t fn = def->kind == CMP_DEF_CANON_RESOURCE_NEW ? res_new
                        : def->kind == CMP_DEF_CANON_RESOURCE_REP ? res_rep : res_drop;
     v.ext.kind = SHOAL_EXTERN_FUNC;
-    v.ext.of.func = shoal_func_new_host(f->ci->store, &def->type->core_func, fn, env, NULL);
+    v.ext.of.func = shoal_func_new_host_typed(f->ci->store, def->type->host_type, fn, env, NULL);
     if (!v.ext.of.func) return cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
     break;
   }

@@ -372,6 +372,7 @@ bool cmp_check_canon(cmp_dec_t *d, cmp_scope_t *s, cmp_def_t *def) {
     cmp_type_t *ct = cmp_new_type(d, SHOAL_CT_CORE_FUNC);
     if (!ct) return false;
     if (!cmp_flatten_functype(ar, f->type, false, &ct->core_func)) return cmp_dec_oom(d);
+    if (!(ct->host_type = shoal_hosttype_new(&ct->core_func))) return cmp_dec_oom(d);
     def->type = ct;
     return true;
   }
@@ -386,6 +387,7 @@ bool cmp_check_canon(cmp_dec_t *d, cmp_scope_t *s, cmp_def_t *def) {
     if (!ct) return false;
     if (def->kind == CMP_DEF_CANON_RESOURCE_DROP) ct->core_func = (shoal_functype_t){1, 0, i32, NULL};
     else ct->core_func = (shoal_functype_t){1, 1, i32, i32};
+    if (!(ct->host_type = shoal_hosttype_new(&ct->core_func))) return cmp_dec_oom(d);
     def->type = ct;
     return true;
   }

@@ -49,10 +49,9 @@ static bool limits_match(uint64_t amin, bool ahas_max, uint64_t amax, const eng_
 
 static shoal_err_t check_import(const shoal_module_t *m, const eng_import *im,
                                 const shoal_extern_t *ex, shoal_diag_t *diag) {
-  const char *want = shoal_extern_kind_name((shoal_extern_kind_t)im->kind);
   char a[96], b[96];
   if ((unsigned)ex->kind != im->kind)
-    return IMPORT_MISMATCH(diag, im, "expected %s, got %s", want,
+    return IMPORT_MISMATCH(diag, im, "expected %s, got %s", shoal_extern_kind_name((shoal_extern_kind_t)im->kind),
                            shoal_extern_kind_name(ex->kind));
   switch (im->kind) {
   case SHOAL_EXTERN_FUNC: {
@@ -103,7 +102,7 @@ static shoal_err_t check_import(const shoal_module_t *m, const eng_import *im,
                    im->module, im->name);
   }
   return ENG_ERR(diag, SHOAL_ERR_LINK, -1, "missing import \"%s\" \"%s\" (NULL %s)",
-                 im->module, im->name, want);
+                 im->module, im->name, shoal_extern_kind_name((shoal_extern_kind_t)im->kind));
 }
 
 /* }=================================================================== */
@@ -198,33 +197,49 @@ void *eng_elem_item(const shoal_instance_t *inst, const eng_elem *seg, uint32_t 
 ** Instantiation
 ** =================================================================== */
 
-/* Frees an instance's own arrays and the instance (the store frees the
-** memories, tables and globals it made). */
-/* From the store's arena (an instance lives as long as its store); never
-** NULL for a zero count, so NULL means failure. */
-static void *alloc_array(shoal_store_t *s, size_t n, size_t size) { return eng_store_alloc(s, (n ? n : 1) * size); }
-
 /* Steps 1-2: an instance with its entities, not yet linked or initialised
-** by segments. Entities it creates are owned by the store from the start. */
+** by segments. Entities it creates are owned by the store from the start.
+** The instance and its arrays are one allocation from the store's arena
+** (an instance lives as long as its store). */
 static shoal_err_t instance_alloc(shoal_store_t *s, const shoal_module_t *m,
                                   const shoal_extern_t *imports, shoal_instance_t **out,
                                   shoal_diag_t *diag) {
   shoal_err_t err = SHOAL_ERR_OK;
-  shoal_instance_t *inst = eng_store_alloc(s, sizeof *inst);
-  if (!inst) return ENG_ERR(diag, SHOAL_ERR_NOMEM, -1, "out of host memory for an instance");
+  const size_t al = sizeof(max_align_t);
+#define PART(n, size) (((size_t)(n) * (size) + al - 1) / al * al)
+  size_t sz[9] = {PART(1, sizeof(shoal_instance_t)),
+                  PART(m->nfuncs, sizeof(shoal_func_t *)),
+                  PART(m->nfuncs - m->nimported_funcs, sizeof(shoal_func_t)),
+                  PART(m->ntables, sizeof(shoal_table_t *)),
+                  PART(m->nmems, sizeof(shoal_memory_t *)),
+                  PART(m->nglobals, sizeof(shoal_global_t *)),
+                  PART(m->nglobals - m->nimported_globals, sizeof(shoal_global_t)),
+                  PART(m->nelems, 1),
+                  PART(m->ndatas, 1)};
+#undef PART
+  size_t total = 0;
+  for (int i = 0; i < 9; i++) total += sz[i];
+  char *p = eng_store_alloc(s, total);
+  if (!p) return ENG_ERR(diag, SHOAL_ERR_NOMEM, -1, "out of host memory for an instance");
+  shoal_instance_t *inst = (shoal_instance_t *)(void *)p;
+  p += sz[0];
+  inst->funcs = (shoal_func_t **)(void *)p;
+  p += sz[1];
+  inst->own_funcs = (shoal_func_t *)(void *)p;
+  p += sz[2];
+  inst->tables = (shoal_table_t **)(void *)p;
+  p += sz[3];
+  inst->mems = (shoal_memory_t **)(void *)p;
+  p += sz[4];
+  inst->globals = (shoal_global_t **)(void *)p;
+  p += sz[5];
+  inst->own_globals = (shoal_global_t *)(void *)p;
+  p += sz[6];
+  inst->elem_dropped = (uint8_t *)p;
+  p += sz[7];
+  inst->data_dropped = (uint8_t *)p;
   inst->store = s;
   inst->module = m;
-  inst->funcs = alloc_array(s, m->nfuncs, sizeof *inst->funcs);
-  inst->own_funcs = alloc_array(s, m->nfuncs - m->nimported_funcs, sizeof *inst->own_funcs);
-  inst->tables = alloc_array(s, m->ntables, sizeof *inst->tables);
-  inst->mems = alloc_array(s, m->nmems, sizeof *inst->mems);
-  inst->globals = alloc_array(s, m->nglobals, sizeof *inst->globals);
-  inst->own_globals = alloc_array(s, m->nglobals - m->nimported_globals, sizeof *inst->own_globals);
-  inst->elem_dropped = alloc_array(s, m->nelems, 1);
-  inst->data_dropped = alloc_array(s, m->ndatas, 1);
-  if (!inst->funcs || !inst->own_funcs || !inst->tables || !inst->mems || !inst->globals ||
-      !inst->own_globals || !inst->elem_dropped || !inst->data_dropped)
-    return ENG_ERR(diag, SHOAL_ERR_NOMEM, -1, "out of host memory for an instance");
 
   /* Imports come first in each index space, in import order. */
   uint32_t nf = 0, nt = 0, nm = 0, ng = 0;

@@ -207,43 +207,88 @@ static bool valid_valtype(shoal_valtype_t t) {
   return false;
 }
 
-shoal_func_t *shoal_func_new_host(shoal_store_t *s, const shoal_functype_t *type,
-                                  shoal_host_fn_t fn, void *env,
-                                  void (*env_free)(void *)) {
-  if (!s || !type || !fn) return NULL;
-  if (type->nparams > ENG_MAX_PARAMS || type->nresults > ENG_MAX_RESULTS) return NULL;
-  if ((type->nparams && !type->params) || (type->nresults && !type->results)) return NULL;
-  size_t n = (size_t)type->nparams + type->nresults;
+/* Whether type is one a host function may have. */
+static bool valid_functype(const shoal_functype_t *type) {
+  if (!type || type->nparams > ENG_MAX_PARAMS || type->nresults > ENG_MAX_RESULTS) return false;
+  if ((type->nparams && !type->params) || (type->nresults && !type->results)) return false;
   for (uint32_t i = 0; i < type->nparams; i++)
-    if (!valid_valtype(type->params[i])) return NULL;
+    if (!valid_valtype(type->params[i])) return false;
   for (uint32_t i = 0; i < type->nresults; i++)
-    if (!valid_valtype(type->results[i])) return NULL;
+    if (!valid_valtype(type->results[i])) return false;
+  return true;
+}
 
-  shoal_func_t *f = eng_store_alloc(s, sizeof *f + (n + 1) * sizeof *f->host_valtypes + n + 1);
-  if (!f) return NULL;
-  /* +1: a zero-length type still gets real pointers */
-  f->host_valtypes = (shoal_valtype_t *)(f + 1);
-  f->own_type.types = (eng_valtype *)(f->host_valtypes + n + 1);
-  f->own_type.nparams = type->nparams;
-  f->own_type.nresults = type->nresults;
+/* Bytes after the eng_functype for its two arrays (+1: a zero-length
+** type still gets real pointers). */
+static size_t functype_extra(const shoal_functype_t *type) {
+  size_t n = (size_t)type->nparams + type->nresults;
+  return (n + 1) * sizeof(shoal_valtype_t) + n + 1;
+}
+
+/* Copies type into ft, its arrays from mem (functype_extra bytes). */
+static void functype_fill(const shoal_functype_t *type, eng_functype *ft, void *mem, shoal_valtype_t **vt) {
+  size_t n = (size_t)type->nparams + type->nresults;
+  *vt = mem;
+  ft->types = (eng_valtype *)(*vt + n + 1);
+  ft->nparams = type->nparams;
+  ft->nresults = type->nresults;
   /* The same hash decode.c gives module types, should anyone compare. */
   uint32_t h = 2166136261u;
   h = (h ^ type->nparams) * 16777619u;
   h = (h ^ type->nresults) * 16777619u;
   for (size_t i = 0; i < n; i++) {
     shoal_valtype_t t = i < type->nparams ? type->params[i] : type->results[i - type->nparams];
-    f->own_type.types[i] = (eng_valtype)t;
-    f->host_valtypes[i] = t;
+    ft->types[i] = (eng_valtype)t;
+    (*vt)[i] = t;
     h = (h ^ (uint8_t)t) * 16777619u;
   }
-  f->own_type.hash = h;
-  f->type = &f->own_type;
+  ft->hash = h;
+}
+
+static shoal_func_t *host_func_link(shoal_store_t *s, shoal_func_t *f, shoal_host_fn_t fn, void *env,
+                                    void (*env_free)(void *)) {
   f->host = fn;
   f->env = env;
   f->env_free = env_free;
   f->next_in_store = s->host_funcs;
   s->host_funcs = f;
   return f;
+}
+
+shoal_func_t *shoal_func_new_host(shoal_store_t *s, const shoal_functype_t *type,
+                                  shoal_host_fn_t fn, void *env,
+                                  void (*env_free)(void *)) {
+  if (!s || !fn || !valid_functype(type)) return NULL;
+  shoal_func_t *f = eng_store_alloc(s, sizeof *f + functype_extra(type));
+  if (!f) return NULL;
+  functype_fill(type, &f->own_type, f + 1, &f->host_valtypes);
+  f->type = &f->own_type;
+  return host_func_link(s, f, fn, env, env_free);
+}
+
+struct shoal_hosttype {
+  eng_functype type;
+  shoal_valtype_t *valtypes;
+};
+
+shoal_hosttype_t *shoal_hosttype_new(const shoal_functype_t *type) {
+  if (!valid_functype(type)) return NULL;
+  shoal_hosttype_t *t = malloc(sizeof *t + functype_extra(type));
+  if (t) functype_fill(type, &t->type, t + 1, &t->valtypes);
+  return t;
+}
+
+void shoal_hosttype_free(shoal_hosttype_t *t) { free(t); }
+
+shoal_func_t *shoal_func_new_host_typed(shoal_store_t *s, const shoal_hosttype_t *type,
+                                        shoal_host_fn_t fn, void *env,
+                                        void (*env_free)(void *)) {
+  if (!s || !type || !fn) return NULL;
+  shoal_func_t *f = eng_store_alloc(s, sizeof *f);
+  if (!f) return NULL;
+  f->type = &type->type;
+  f->host_valtypes = type->valtypes;
+  return host_func_link(s, f, fn, env, env_free);
 }
 
 void shoal_func_type(const shoal_func_t *f, shoal_functype_t *out) {
