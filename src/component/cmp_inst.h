@@ -64,7 +64,9 @@ struct shoal_cinstance {
   cmp_cinst_t *all;        /* every instantiated scope (for their tables) */
   cmp_table_t host_table;
   cmp_rinst_t *exports;
-  cmp_dtor_t *dtors;
+  const cmp_dtor_t *host_dtors; /* the pre's: the host resources' destructors */
+  uint32_t nhost_dtors;
+  cmp_dtor_t *dtors;       /* its own resources' (from the arena) */
   uint32_t ndtors, dtors_cap;
   shoal_wasi_ctx_t *wasi;   /* given to its imports' host functions */
   bool own_wasi;            /* freed with the instance */
@@ -80,7 +82,18 @@ struct shoal_cpre {
   uint32_t ndtors, dtors_cap;
   void (*cleanup)(void *);  /* host state the pre owns (the WASI host's tables) */
   void *cleanup_data;
+  /* The root scope's values that every instance gets the same (modules,
+  ** nested components, imports and what is aliased from them), and the
+  ** definitions left to run per instance (cmp_pre_template). */
+  cmp_rval_t *tmpl[CMP_SORT__COUNT];
+  uint32_t *run, nrun;
 };
+
+/* Works out p's template (after its imports are resolved). */
+shoal_err_t cmp_pre_template(shoal_cpre_t *p, shoal_diag_t *diag);
+
+/* The destructor record of resource rt in ci (the host's first), or NULL. */
+const cmp_dtor_t *cmp_find_dtor(const shoal_cinstance_t *ci, const cmp_type_t *rt);
 
 struct shoal_cfunc {
   cmp_rfunc_t f;

@@ -52,17 +52,26 @@ static cmp_dtor_t *dtor_push(frame_t *f) {
   shoal_cinstance_t *ci = f->ci;
   if (ci->ndtors == ci->dtors_cap) {
     uint32_t cap = ci->dtors_cap ? ci->dtors_cap * 2 : 8;
-    cmp_dtor_t *p = realloc(ci->dtors, cap * sizeof *p);
+    cmp_dtor_t *p = cmp_alloc(&ci->arena, cap * sizeof *p);  /* the old array stays in the arena */
     if (!p) {
       cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
       return NULL;
     }
+    if (ci->ndtors) memcpy(p, ci->dtors, ci->ndtors * sizeof *p);
     ci->dtors = p;
     ci->dtors_cap = cap;
   }
   cmp_dtor_t *dt = &ci->dtors[ci->ndtors++];
   memset(dt, 0, sizeof *dt);
   return dt;
+}
+
+const cmp_dtor_t *cmp_find_dtor(const shoal_cinstance_t *ci, const cmp_type_t *rt) {
+  for (uint32_t k = 0; k < ci->nhost_dtors; k++)
+    if (ci->host_dtors[k].rt == rt) return &ci->host_dtors[k];
+  for (uint32_t k = 0; k < ci->ndtors; k++)
+    if (ci->dtors[k].rt == rt) return &ci->dtors[k];
+  return NULL;
 }
 
 /* Calls a host resource's destructor for a dropped own handle. */
@@ -125,25 +134,22 @@ static shoal_err_t res_drop(shoal_caller_t *c, void *envp, shoal_raw_t *io) {
     if (env->inst->num_borrows) env->inst->num_borrows--;
     return SHOAL_ERR_OK;
   }
-  for (uint32_t k = 0; k < env->ci->ndtors; k++) {
-    cmp_dtor_t *dt = &env->ci->dtors[k];
-    if (dt->rt == copy.rt && dt->has_host) {
-      shoal_diag_t d;
-      shoal_diag_clear(&d);
-      shoal_err_t e = host_dtor_call(shoal_caller_store(c), env->inst->wasi, dt, copy.rep, &d);
-      if (e == SHOAL_ERR_EXIT) return e;
-      if (e) return shoal_caller_trap(c, "%s", d.message[0] ? d.message : shoal_err_message(e));
-      break;
-    }
-    if (dt->rt != copy.rt || !dt->fn) continue;
-    shoal_raw_t dio[1] = {copy.rep};
+  const cmp_dtor_t *dt = cmp_find_dtor(env->ci, copy.rt);
+  if (dt && dt->has_host) {
     shoal_diag_t d;
     shoal_diag_clear(&d);
-    shoal_err_t e = shoal_func_call_raw(shoal_caller_store(c), dt->fn, dio, &d);
+    shoal_err_t e = host_dtor_call(shoal_caller_store(c), env->inst->wasi, dt, copy.rep, &d);
     if (e == SHOAL_ERR_EXIT) return e;
-    if (e) return shoal_caller_trap(c, "resource destructor: %s", d.message[0] ? d.message : shoal_err_message(e));
-    break;
+    if (e) return shoal_caller_trap(c, "%s", d.message[0] ? d.message : shoal_err_message(e));
+    return SHOAL_ERR_OK;
   }
+  if (!dt || !dt->fn) return SHOAL_ERR_OK;
+  shoal_raw_t dio[1] = {copy.rep};
+  shoal_diag_t d;
+  shoal_diag_clear(&d);
+  shoal_err_t e = shoal_func_call_raw(shoal_caller_store(c), dt->fn, dio, &d);
+  if (e == SHOAL_ERR_EXIT) return e;
+  if (e) return shoal_caller_trap(c, "resource destructor: %s", d.message[0] ? d.message : shoal_err_message(e));
   return SHOAL_ERR_OK;
 }
 /* }================================================================== */
@@ -294,11 +300,15 @@ static shoal_err_t outer_static(frame_t *f, const cmp_def_t *def, cmp_rval_t *ou
 }
 
 static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
-  cmp_rval_t v;
-  memset(&v, 0, sizeof v);
+  /* written in place: a copy through a local would stall on reading back
+  ** a 16-byte union just written in 8-byte halves */
+  cmp_rval_t scratch;
+  bool typed = def->sort == CMP_SORT_TYPE || def->sort == CMP_SORT_CORE_TYPE;
+  cmp_rval_t *out = typed ? &scratch : &f->vals[def->sort][def->index];
+  memset(out, 0, sizeof *out);
   shoal_err_t e = SHOAL_ERR_OK;
   switch (def->kind) {
-  case CMP_DEF_CORE_MODULE: v.module = def->module; break;
+  case CMP_DEF_CORE_MODULE: out->module = def->module; break;
   case CMP_DEF_CORE_INSTANTIATE: {
     shoal_module_t *m = f->vals[CMP_SORT_CORE_MODULE][def->a].module;
     size_t n = shoal_module_import_count(m);
@@ -311,7 +321,7 @@ static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
     if (!e) e = shoal_instance_new(f->ci->store, m, imps, n, &rc->inst, f->diag);
     if (imps != small) free(imps);
     if (e) return e;
-    v.core = rc;
+    out->core = rc;
     break;
   }
   case CMP_DEF_CORE_INLINE: {
@@ -320,14 +330,14 @@ static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
     rc->n = def->nargs;
     rc->names = def->args;
     for (uint32_t i = 0; i < def->nargs; i++) rc->ex[i] = f->vals[def->args[i].sort][def->args[i].idx].ext;
-    v.core = rc;
+    out->core = rc;
     break;
   }
-  case CMP_DEF_COMPONENT: v.comp = def->scope; break;
+  case CMP_DEF_COMPONENT: out->comp = def->scope; break;
   case CMP_DEF_INSTANTIATE: {
     frame_t child = {.ci = f->ci, .scope = f->vals[CMP_SORT_COMPONENT][def->a].comp, .parent = f,
                      .inst_def = def, .diag = f->diag};
-    if ((e = instantiate_scope(&child, &v.inst))) return e;
+    if ((e = instantiate_scope(&child, &out->inst))) return e;
     break;
   }
   case CMP_DEF_INLINE: {
@@ -339,22 +349,22 @@ static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
       ri->sorts[i] = def->args[i].sort;
       ri->vals[i] = f->vals[def->args[i].sort][def->args[i].idx];
     }
-    v.inst = ri;
+    out->inst = ri;
     break;
   }
   case CMP_DEF_ALIAS_EXPORT:
     if (def->sort == CMP_SORT_TYPE) break;
     if (!rinst_lookup(f->vals[CMP_SORT_INSTANCE][def->a].inst, def->name, def->name_len,
-                      (_Atomic uint32_t *)&def->hint, &v))
+                      (_Atomic uint32_t *)&def->hint, out))
       return link_err(f, "instance has no export `%.*s`", def->name, def->name_len);
     break;
   case CMP_DEF_ALIAS_CORE_EXPORT:
     if (!core_lookup(f->vals[CMP_SORT_CORE_INSTANCE][def->a].core, def->name, def->name_len, (_Atomic uint32_t *)&def->hint,
-                     &v.ext))
+                     &out->ext))
       return link_err(f, "core instance has no export `%.*s`", def->name, def->name_len);
     break;
   case CMP_DEF_ALIAS_OUTER:
-    if ((e = outer_static(f, def, &v))) return e;
+    if ((e = outer_static(f, def, out))) return e;
     break;
   case CMP_DEF_TYPE: {  /* a resource definition: remember its destructor */
     cmp_dtor_t *dt = dtor_push(f);
@@ -376,7 +386,7 @@ static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
     rf->post_return = def->opts.post_return >= 0 ? f->vals[CMP_SORT_CORE_FUNC][def->opts.post_return].ext.of.func : NULL;
     rf->encoding = def->opts.encoding;
     rf->inst = f->inst;
-    v.func = rf;
+    out->func = rf;
     break;
   }
   case CMP_DEF_CANON_LOWER: {
@@ -388,9 +398,9 @@ static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
     env->realloc = def->opts.realloc >= 0 ? f->vals[CMP_SORT_CORE_FUNC][def->opts.realloc].ext.of.func : NULL;
     env->encoding = def->opts.encoding;
     env->inst = f->inst;
-    v.ext.kind = SHOAL_EXTERN_FUNC;
-    v.ext.of.func = shoal_func_new_host_typed(f->ci->store, def->type->host_type, cmp_lowered_fn, env, NULL);
-    if (!v.ext.of.func) return cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
+    out->ext.kind = SHOAL_EXTERN_FUNC;
+    out->ext.of.func = shoal_func_new_host_typed(f->ci->store, def->type->host_type, cmp_lowered_fn, env, NULL);
+    if (!out->ext.of.func) return cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
     break;
   }
   case CMP_DEF_CANON_RESOURCE_NEW: case CMP_DEF_CANON_RESOURCE_DROP: case CMP_DEF_CANON_RESOURCE_REP: {
@@ -401,28 +411,80 @@ static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
     env->ci = f->ci;
     shoal_host_fn_t fn = def->kind == CMP_DEF_CANON_RESOURCE_NEW ? res_new
                        : def->kind == CMP_DEF_CANON_RESOURCE_REP ? res_rep : res_drop;
-    v.ext.kind = SHOAL_EXTERN_FUNC;
-    v.ext.of.func = shoal_func_new_host_typed(f->ci->store, def->type->host_type, fn, env, NULL);
-    if (!v.ext.of.func) return cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
+    out->ext.kind = SHOAL_EXTERN_FUNC;
+    out->ext.of.func = shoal_func_new_host_typed(f->ci->store, def->type->host_type, fn, env, NULL);
+    if (!out->ext.of.func) return cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
     break;
   }
   case CMP_DEF_IMPORT:
-    if ((e = def_import(f, def, &v))) return e;
+    if ((e = def_import(f, def, out))) return e;
     break;
   case CMP_DEF_EXPORT:
-    v = f->vals[def->sort][def->a];
+    *out = f->vals[def->sort][def->a];
     break;
   default:
     return cmp_fail(f->diag, SHOAL_ERR_UNSUPPORTED, def->offset, "definition kind %d cannot be instantiated", (int)def->kind);
   }
-  if (def->sort != CMP_SORT_TYPE && def->sort != CMP_SORT_CORE_TYPE) f->vals[def->sort][def->index] = v;
   return SHOAL_ERR_OK;
 }
 
+/* {==================================================================
+** Templates: what every instantiation of a pre's root scope gets the same
+** (core modules, nested components, the imports and what is aliased or
+** exported from them) is worked out once; each instantiation copies those
+** values and runs only the definitions that make something new. A lookup
+** that fails here is left to run, so that it fails where it always did.
+** =================================================================== */
+shoal_err_t cmp_pre_template(shoal_cpre_t *p, shoal_diag_t *diag) {
+  const cmp_scope_t *s = p->comp->root;
+  bool *fixed[CMP_SORT__COUNT] = {0};
+  shoal_err_t e = SHOAL_ERR_OK;
+  for (int k = 0; k < CMP_SORT__COUNT && !e; k++) {
+    p->tmpl[k] = cmp_alloc(&p->arena, (s->space[k].n + 1) * sizeof(cmp_rval_t));
+    fixed[k] = calloc(s->space[k].n + 1, sizeof(bool));
+    if (!p->tmpl[k] || !fixed[k]) e = cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
+  }
+  if (!e && !(p->run = cmp_alloc(&p->arena, (s->ndefs + 1) * sizeof *p->run)))
+    e = cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
+  for (uint32_t i = 0; !e && i < s->ndefs; i++) {
+    cmp_def_t *def = &s->defs[i];
+    bool typed = def->sort == CMP_SORT_TYPE || def->sort == CMP_SORT_CORE_TYPE;
+    bool same = false;
+    cmp_rval_t v;
+    memset(&v, 0, sizeof v);
+    switch (def->kind) {
+    case CMP_DEF_CORE_MODULE: v.module = def->module; same = true; break;
+    case CMP_DEF_COMPONENT: v.comp = def->scope; same = true; break;
+    case CMP_DEF_IMPORT: v = p->imports[i]; same = true; break;
+    case CMP_DEF_ALIAS_EXPORT:
+      same = typed || (fixed[CMP_SORT_INSTANCE][def->a] &&
+                       rinst_lookup(p->tmpl[CMP_SORT_INSTANCE][def->a].inst, def->name, def->name_len, &def->hint, &v));
+      break;
+    case CMP_DEF_EXPORT:
+      same = typed || fixed[def->sort][def->a];
+      if (!typed) v = p->tmpl[def->sort][def->a];
+      break;
+    default: break;
+    }
+    if (!same) {
+      p->run[p->nrun++] = i;
+    } else if (!typed) {
+      p->tmpl[def->sort][def->index] = v;
+      fixed[def->sort][def->index] = true;
+    }
+  }
+  for (int k = 0; k < CMP_SORT__COUNT; k++) free(fixed[k]);
+  return e;
+}
+/* }================================================================== */
+
 static shoal_err_t instantiate_scope(frame_t *f, cmp_rinst_t **exports) {
   const cmp_scope_t *s = f->scope;
-  for (int k = 0; k < CMP_SORT__COUNT; k++)
+  const shoal_cpre_t *pre = f->parent ? NULL : f->pre;  /* the root: from its template */
+  for (int k = 0; k < CMP_SORT__COUNT; k++) {
     if (!(f->vals[k] = ralloc(f, (s->space[k].n + 1) * sizeof(cmp_rval_t)))) return SHOAL_ERR_NOMEM;
+    if (pre) memcpy(f->vals[k], pre->tmpl[k], (s->space[k].n + 1) * sizeof(cmp_rval_t));
+  }
   cmp_cinst_t *inst = ralloc(f, sizeof *inst);
   if (!inst) return SHOAL_ERR_NOMEM;
   inst->may_enter = inst->may_leave = true;
@@ -431,8 +493,9 @@ static shoal_err_t instantiate_scope(frame_t *f, cmp_rinst_t **exports) {
   inst->next_all = f->ci->all;
   f->ci->all = inst;
   f->inst = inst;
-  for (uint32_t i = 0; i < s->ndefs; i++) {
-    shoal_err_t e = run_def(f, &s->defs[i]);
+  uint32_t n = pre ? pre->nrun : s->ndefs;
+  for (uint32_t i = 0; i < n; i++) {
+    shoal_err_t e = run_def(f, &s->defs[pre ? pre->run[i] : i]);
     if (e) return e;
   }
   cmp_rinst_t *ri = cmp_rinst_alloc(&f->ci->arena, s->nexports);
@@ -464,15 +527,8 @@ shoal_err_t shoal_cpre_instantiate(const shoal_cpre_t *p, shoal_store_t *s, shoa
   ** (no malloc per instance, and nothing to free one by one) */
   ci->arena.store = s;
   shoal_err_t e = SHOAL_ERR_OK;
-  if (p->ndtors) {
-    if (!(ci->dtors = malloc(p->ndtors * 2 * sizeof *ci->dtors))) {
-      e = cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
-    } else {
-      memcpy(ci->dtors, p->dtors, p->ndtors * sizeof *ci->dtors);
-      ci->ndtors = p->ndtors;
-      ci->dtors_cap = p->ndtors * 2;
-    }
-  }
+  ci->host_dtors = p->dtors;
+  ci->nhost_dtors = p->ndtors;
   frame_t f = {.ci = ci, .scope = p->comp->root, .pre = p, .diag = diag};
   if (!e) e = instantiate_scope(&f, &ci->exports);
   if (e) {
@@ -501,24 +557,22 @@ shoal_err_t shoal_cinstance_new(shoal_store_t *s, const shoal_component_t *c, co
 void shoal_cinstance_free(shoal_cinstance_t *ci) {
   if (!ci) return;
   /* own handles of host resources still held: the host's destructors */
-  for (uint32_t k = 0; k < ci->ndtors; k++) {
-    if (!ci->dtors[k].has_host) continue;
-    for (cmp_cinst_t *i = ci->all;; i = i->next_all) {
-      cmp_table_t *t = i ? &i->handles : &ci->host_table;
-      for (uint32_t h = 1; h < t->n; h++)
-        if (t->h[h].rt == ci->dtors[k].rt && t->h[h].own) {
-          shoal_diag_t d;
-          shoal_diag_clear(&d);
-          uint32_t rep = t->h[h].rep;
-          cmp_table_remove(t, h);
-          host_dtor_call(ci->store, ci->wasi, &ci->dtors[k], rep, &d);
-        }
-      if (!i) break;
+  for (cmp_cinst_t *i = ci->all; ci->nhost_dtors; i = i->next_all) {
+    cmp_table_t *t = i ? &i->handles : &ci->host_table;
+    for (uint32_t h = 1; h < t->n; h++) {
+      if (!t->h[h].own || !t->h[h].rt) continue;
+      const cmp_dtor_t *dt = cmp_find_dtor(ci, t->h[h].rt);
+      if (!dt || !dt->has_host) continue;
+      shoal_diag_t d;
+      shoal_diag_clear(&d);
+      uint32_t rep = t->h[h].rep;
+      cmp_table_remove(t, h);
+      host_dtor_call(ci->store, ci->wasi, dt, rep, &d);
     }
+    if (!i) break;
   }
   for (cmp_cinst_t *i = ci->all; i; i = i->next_all) cmp_table_free(&i->handles);
   cmp_table_free(&ci->host_table);
-  free(ci->dtors);
   cmp_arena_free(&ci->arena);
   shoal_cpre_free(ci->own_pre);
   if (ci->own_wasi) shoal_wasi_ctx_free(ci->wasi);

@@ -10,16 +10,9 @@
 /* {==================================================================
 ** Host-held handles
 ** =================================================================== */
-/* The destructor record of resource rt in ci, or NULL if ci does not define it. */
-static const cmp_dtor_t *find_dtor(const shoal_cinstance_t *ci, const cmp_type_t *rt) {
-  for (uint32_t k = 0; k < ci->ndtors; k++)
-    if (ci->dtors[k].rt == rt) return &ci->dtors[k];
-  return NULL;
-}
-
 static shoal_err_t drop_rep(shoal_store_t *s, shoal_cinstance_t *ci, const cmp_type_t *rt, uint32_t rep,
                             shoal_diag_t *diag) {
-  const cmp_dtor_t *dt = find_dtor(ci, rt);
+  const cmp_dtor_t *dt = cmp_find_dtor(ci, rt);
   if (!dt) return cmp_fail(diag, SHOAL_ERR_ARG, -1, "drop: the resource is not defined by this instance");
   if (!dt->fn) return SHOAL_ERR_OK;
   if (!dt->inst->may_enter) return cmp_fail(diag, SHOAL_ERR_TRAP_HOST, -1, "drop: the instance is already running");

@@ -120,6 +120,7 @@ shoal_err_t shoal_cpre_new(const shoal_component_t *c, const shoal_cimport_t *im
   for (uint32_t i = 0; !e && i < root->ndefs; i++)
     if (root->defs[i].kind == CMP_DEF_IMPORT) e = host_import(&r, &root->defs[i], &p->imports[i]);
   free(r.lens);
+  if (!e) e = cmp_pre_template(p, diag);
   if (e) {
     if (diag && diag->code == SHOAL_ERR_OK) cmp_fail(diag, e, -1, "%s", shoal_err_message(e));
     shoal_cpre_free(p);

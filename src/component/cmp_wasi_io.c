@@ -28,7 +28,7 @@ uint32_t wasi_obj_add(shoal_wasi_ctx_t *w, int kind, const shoal_wasi_ops_t *ops
   } else {
     if (w->n == 0) w->n = 1;
     if (w->n >= w->cap) {
-      uint32_t cap = w->cap ? w->cap * 2 : 32;
+      uint32_t cap = w->cap ? w->cap * 2 : 16;
       wasi_obj_t *p = cap < (1u << 28) ? realloc(w->objs, cap * sizeof *p) : NULL;
       if (!p) {
         if (ops && ops->close) ops->close(self);

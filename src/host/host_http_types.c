@@ -26,7 +26,7 @@ enum { HEADER_INVALID_SYNTAX, HEADER_FORBIDDEN, HEADER_IMMUTABLE };
 ** =================================================================== */
 uint32_t host_obj_new(host_rq_t *rq, host_kind_t kind) {
   if (rq->nobjs == rq->cap) {
-    uint32_t cap = rq->cap ? rq->cap * 2 : 16;
+    uint32_t cap = rq->cap ? rq->cap * 2 : 8;  /* 8: within malloc's per-thread cache */
     host_obj_t *p = realloc(rq->objs, cap * sizeof *p);
     if (!p) return 0;
     rq->objs = p;
@@ -618,7 +618,7 @@ static int64_t out_write(void *self, const uint8_t *buf, size_t len, int *err) {
     return k < 0 ? k : 0;  /* len <= check_write, so all of it */
   }
   if (b->n + len > b->cap) {
-    size_t cap = b->cap ? b->cap : 4096;
+    size_t cap = b->cap ? b->cap : 512;  /* small first: within malloc's per-thread cache */
     while (cap < b->n + len) cap *= 2;
     uint8_t *p = realloc(b->p, cap);
     if (!p) { *err = 12; return SHOAL_WASI_FAILED; }  /* ENOMEM */
