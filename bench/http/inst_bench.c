@@ -76,6 +76,9 @@ int main(int argc, char **argv) {
   now = host_now_ns();
   double per_req = (double)(now - t0) / 1e3 / n;
   int ni = n < 1000 ? n : n / 2;
+  shoal_cinstance_free(w->kept);  /* the requests' instance: from here on, each one is new */
+  w->kept = NULL;
+  shoal_store_reset(w->spare);
   double inst = instantiate_us(w, ni);
   printf("requests %d\nrequest_us %.2f\nrequests_per_s %.0f\ninstantiate_us %.2f\n", n, per_req, 1e6 / per_req, inst);
   shoal_proxy_worker_free(w);

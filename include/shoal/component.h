@@ -346,6 +346,19 @@ shoal_err_t shoal_cpre_new_wasi(const shoal_component_t *c, const shoal_cimport_
 ** w (NULL for none; w must outlive the instance). */
 shoal_err_t shoal_cpre_instantiate(const shoal_cpre_t *p, shoal_store_t *s, shoal_wasi_ctx_t *w,
                                    shoal_cinstance_t **out, shoal_diag_t *diag);
+/* Ends a run of inst that is to be put back (shoal_cinstance_reinit) later:
+** the host's destructors run for the handles it still holds (while the
+** host state they need, such as the WASI context, still lives), and its
+** handle tables are emptied. */
+void shoal_cinstance_release(shoal_cinstance_t *inst);
+/* Puts inst, made by shoal_cpre_instantiate, back in the state it was made
+** in, for another run with WASI context w: shoal_cinstance_release if that
+** was not done, then each of its core instances is put back by
+** shoal_instance_reinit, in the order they were made (memories zeroed and
+** their data written again, tables and globals set again, start functions
+** run). Guests see a fresh instance; the host saves making its objects
+** and linking them. After a failure, inst is only to be freed. */
+shoal_err_t shoal_cinstance_reinit(shoal_cinstance_t *inst, shoal_wasi_ctx_t *w, shoal_diag_t *diag);
 /* The WASI context of the instance whose import is being called (NULL if
 ** it was not made with one). */
 shoal_wasi_ctx_t *shoal_ccall_wasi(shoal_ccall_t *call);

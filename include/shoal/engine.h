@@ -251,6 +251,12 @@ shoal_err_t shoal_store_reset(shoal_store_t *s);
 ** per-instance data. NULL when out of memory. */
 void *shoal_store_alloc(shoal_store_t *s, size_t n);
 
+/* The execution state of s as shoal_store_reset leaves it (no pending
+** interrupt or suspension, the configured fuel), its objects kept: with
+** shoal_instance_reinit, for the next run of the same instances.
+** SHOAL_ERR_ARG while s is executing. */
+shoal_err_t shoal_store_rearm(shoal_store_t *s);
+
 /* Ask the running execution to stop with SHOAL_ERR_TRAP_INTERRUPT. Safe to
 ** call from another thread or a signal handler; noticed at the next loop
 ** back-edge or function entry (within about a million of them). */
@@ -322,6 +328,19 @@ shoal_func_t *shoal_func_new_host_typed(shoal_store_t *s, const shoal_hosttype_t
 shoal_err_t shoal_instance_new(shoal_store_t *s, const shoal_module_t *m,
                                const shoal_extern_t *imports, size_t nimports,
                                shoal_instance_t **out, shoal_diag_t *diag);
+
+/* Puts inst back in the state shoal_instance_new left it in, without
+** making its objects again: its own memories are zeroed and shrunk back to
+** their initial size, its own tables emptied and shrunk back, its own
+** globals set to their initial values; then its active segments are
+** written and its start function runs again, as at instantiation. What it
+** imports must have been put back first (instances in the order they
+** were made). For a host that runs a fresh instance per request: the same
+** guest-visible state as a new instance, at a fraction of the cost.
+** SHOAL_ERR_UNSUPPORTED for a memory mapped from a module's image;
+** SHOAL_ERR_ARG while the store is executing. After any failure, inst is
+** not to be run again: make a new instance. */
+shoal_err_t shoal_instance_reinit(shoal_instance_t *inst, shoal_diag_t *diag);
 
 /* Looks up an export by name; false if absent. */
 bool shoal_instance_export(const shoal_instance_t *inst, const char *name, size_t name_len,

@@ -42,6 +42,11 @@ void cmp_table_remove(cmp_table_t *t, uint32_t idx) {
   t->free_head = idx;
 }
 
+void cmp_table_clear(cmp_table_t *t) {
+  t->n = 0;  /* its slots are kept for the next handles */
+  t->free_head = 0;
+}
+
 void cmp_table_free(cmp_table_t *t) {
   free(t->h);
   t->h = NULL;

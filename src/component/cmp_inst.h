@@ -64,6 +64,8 @@ struct shoal_cinstance {
   cmp_cinst_t *all;        /* every instantiated scope (for their tables) */
   cmp_table_t host_table;
   cmp_rinst_t *exports;
+  shoal_instance_t **cores; /* its core instances, in the order they were made (arena) */
+  uint32_t ncores, cores_cap;
   const cmp_dtor_t *host_dtors; /* the pre's: the host resources' destructors */
   uint32_t nhost_dtors;
   cmp_dtor_t *dtors;       /* its own resources' (from the arena) */

@@ -156,6 +156,20 @@ static shoal_err_t res_drop(shoal_caller_t *c, void *envp, shoal_raw_t *io) {
 
 static shoal_err_t instantiate_scope(frame_t *f, cmp_rinst_t **exports);
 
+/* Records a core instance of ci, in order (for shoal_cinstance_reinit). */
+static shoal_err_t core_push(shoal_cinstance_t *ci, shoal_instance_t *inst, shoal_diag_t *diag) {
+  if (ci->ncores == ci->cores_cap) {
+    uint32_t cap = ci->cores_cap ? ci->cores_cap * 2 : 8;
+    shoal_instance_t **p = cmp_alloc(&ci->arena, cap * sizeof *p);  /* the old array stays in the arena */
+    if (!p) return cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
+    if (ci->ncores) memcpy(p, ci->cores, ci->ncores * sizeof *p);
+    ci->cores = p;
+    ci->cores_cap = cap;
+  }
+  ci->cores[ci->ncores++] = inst;
+  return SHOAL_ERR_OK;
+}
+
 /* Export `name` of core instance rc; *hint: its position last time. */
 static bool core_lookup(const cmp_rcore_t *rc, const char *name, uint32_t len, _Atomic uint32_t *hint,
                         shoal_extern_t *out) {
@@ -321,6 +335,7 @@ static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
     if (!e) e = shoal_instance_new(f->ci->store, m, imps, n, &rc->inst, f->diag);
     if (imps != small) free(imps);
     if (e) return e;
+    if ((e = core_push(f->ci, rc->inst, f->diag))) return e;
     out->core = rc;
     break;
   }
@@ -554,9 +569,8 @@ shoal_err_t shoal_cinstance_new(shoal_store_t *s, const shoal_component_t *c, co
   return SHOAL_ERR_OK;
 }
 
-void shoal_cinstance_free(shoal_cinstance_t *ci) {
-  if (!ci) return;
-  /* own handles of host resources still held: the host's destructors */
+/* Own handles of host resources still held: the host's destructors. */
+static void drop_host_handles(shoal_cinstance_t *ci) {
   for (cmp_cinst_t *i = ci->all; ci->nhost_dtors; i = i->next_all) {
     cmp_table_t *t = i ? &i->handles : &ci->host_table;
     for (uint32_t h = 1; h < t->n; h++) {
@@ -571,6 +585,35 @@ void shoal_cinstance_free(shoal_cinstance_t *ci) {
     }
     if (!i) break;
   }
+}
+
+void shoal_cinstance_release(shoal_cinstance_t *ci) {
+  if (!ci) return;
+  drop_host_handles(ci);
+  for (cmp_cinst_t *i = ci->all; i; i = i->next_all) cmp_table_clear(&i->handles);
+  cmp_table_clear(&ci->host_table);
+}
+
+shoal_err_t shoal_cinstance_reinit(shoal_cinstance_t *ci, shoal_wasi_ctx_t *w, shoal_diag_t *diag) {
+  if (diag) shoal_diag_clear(diag);
+  if (!ci) return cmp_fail(diag, SHOAL_ERR_ARG, -1, "shoal_cinstance_reinit: NULL instance");
+  shoal_cinstance_release(ci);
+  ci->wasi = w;
+  for (cmp_cinst_t *i = ci->all; i; i = i->next_all) {
+    i->may_enter = i->may_leave = true;
+    i->num_borrows = 0;
+    i->wasi = w;
+  }
+  shoal_err_t e = shoal_store_rearm(ci->store);
+  if (e) return cmp_fail(diag, e, -1, "shoal_cinstance_reinit: the store is executing");
+  for (uint32_t k = 0; k < ci->ncores; k++)
+    if ((e = shoal_instance_reinit(ci->cores[k], diag))) return e;
+  return SHOAL_ERR_OK;
+}
+
+void shoal_cinstance_free(shoal_cinstance_t *ci) {
+  if (!ci) return;
+  drop_host_handles(ci);
   for (cmp_cinst_t *i = ci->all; i; i = i->next_all) cmp_table_free(&i->handles);
   cmp_table_free(&ci->host_table);
   cmp_arena_free(&ci->arena);

@@ -104,6 +104,7 @@ shoal_err_t cmp_table_add(cmp_cx_t *cx, cmp_table_t *t, cmp_handle_t h, uint32_t
 cmp_handle_t *cmp_table_get(cmp_table_t *t, uint32_t idx);
 void cmp_table_remove(cmp_table_t *t, uint32_t idx);
 void cmp_table_free(cmp_table_t *t);
+void cmp_table_clear(cmp_table_t *t);     /* empty, its memory kept */
 
 /* cmp_call.c */
 /* caller_table: the caller's handles (NULL: the host's); wasi: the calling

@@ -359,6 +359,40 @@ fail:
   return err;
 }
 
+shoal_err_t shoal_instance_reinit(shoal_instance_t *inst, shoal_diag_t *diag) {
+  if (!inst) return ENG_ERR(diag, SHOAL_ERR_ARG, -1, "shoal_instance_reinit: NULL instance");
+  shoal_store_t *s = inst->store;
+  const shoal_module_t *m = inst->module;
+  if (s->stack_top || s->depth || s->susp.active)
+    return ENG_ERR(diag, SHOAL_ERR_ARG, -1, "shoal_instance_reinit: the store is executing");
+  for (uint32_t i = m->nimported_mems; i < m->nmems; i++)
+    if (!eng_memory_rewind(s, inst->mems[i], m->mems[i].min))
+      return ENG_ERR(diag, SHOAL_ERR_UNSUPPORTED, -1, "memory %u cannot be put back (a module image)", i);
+  for (uint32_t i = m->nimported_tables; i < m->ntables; i++) {
+    shoal_table_t *t = inst->tables[i];
+    uint32_t min = (uint32_t)m->tables[i].lim.min;  /* no more than its size: tables only grow */
+    if (t->size) memset(t->elems, 0, (size_t)t->size * sizeof *t->elems);
+    t->size = min;
+    t->decl.min = min;
+  }
+  for (uint32_t i = m->nimported_globals; i < m->nglobals; i++)
+    inst->globals[i]->val = eng_constexpr_eval(inst, &m->globals[i].init);
+  memset(inst->elem_dropped, 0, m->nelems);
+  memset(inst->data_dropped, 0, m->ndatas);
+  shoal_err_t err;
+  TRY(init_segments(inst, diag));
+  if (m->start >= 0) {
+    shoal_raw_t io[1] = { 0 };
+    err = eng_invoke(s, inst->funcs[m->start], io, diag);
+    if (err == SHOAL_ERR_SUSPENDED) {
+      shoal_store_cancel(s);
+      err = ENG_ERR(diag, SHOAL_ERR_UNSUPPORTED, -1, "the start function cannot suspend");
+    }
+  }
+fail:
+  return err;
+}
+
 /* }=================================================================== */
 
 /* {===================================================================

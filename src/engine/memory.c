@@ -129,6 +129,19 @@ static void clear_pages(uint8_t *base, uint64_t size) {
 }
 /* }=================================================================== */
 
+bool eng_memory_rewind(const shoal_store_t *s, shoal_memory_t *m, uint64_t pages) {
+  if (m->imaged || pages > m->pages) return false;
+  uint64_t keep = s->cfg.reset_keep_bytes ? s->cfg.reset_keep_bytes : RETIRE_KEEP_DEFAULT;
+  if (m->size <= keep) clear_pages(m->base, m->size);
+  else if (m->size && madvise(m->base, m->size, MADV_DONTNEED) != 0) return false;
+  size_t size = (size_t)(pages * ENG_PAGE_SIZE);
+  if (m->size > size && mprotect(m->base + size, m->size - size, PROT_NONE) != 0) return false;
+  m->size = size;
+  m->pages = pages;
+  m->decl.min = pages;
+  return true;
+}
+
 void eng_memory_retire(shoal_store_t *s, shoal_memory_t *m) {
   /* a store keeps a few mappings (one per memory of a typical component) */
   unsigned n = 0;

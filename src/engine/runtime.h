@@ -150,6 +150,9 @@ shoal_err_t eng_store_stack(shoal_store_t *s);
 void *eng_store_alloc(shoal_store_t *s, size_t n);
 /* memory.c: a memory's mapping kept for reuse (zeroed), or unmapped. */
 void eng_memory_retire(shoal_store_t *s, shoal_memory_t *m);
+/* memory.c: m zeroed and shrunk back to pages (no more than it has);
+** false for an imaged memory, or when the kernel refuses. */
+bool eng_memory_rewind(const shoal_store_t *s, shoal_memory_t *m, uint64_t pages);
 /* memory.c: m's image mapped over mem (made by inst for it); false: copy
 ** the segments instead. */
 bool eng_memory_map_image(shoal_memory_t *mem, const shoal_module_t *m);

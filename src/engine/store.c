@@ -134,6 +134,12 @@ shoal_err_t shoal_store_reset(shoal_store_t *s) {
   if (!s) return SHOAL_ERR_ARG;
   if (s->stack_top || s->depth) return SHOAL_ERR_ARG;  /* called from inside an execution */
   release(s, true);
+  return shoal_store_rearm(s);
+}
+
+shoal_err_t shoal_store_rearm(shoal_store_t *s) {
+  if (!s) return SHOAL_ERR_ARG;
+  if (s->stack_top || s->depth) return SHOAL_ERR_ARG;
   memset(&s->susp, 0, sizeof s->susp);
   s->cur_func = NULL;
   s->exit_code = 0;

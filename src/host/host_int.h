@@ -178,6 +178,10 @@ struct shoal_proxy_worker {
   pthread_mutex_t lock;         /* guards store/wasi for interrupts from other threads */
   shoal_store_t *spare;         /* the store of every request (data: this worker), reset after each */
   bool keep_pages;              /* its memory's pages stay between requests (a busy worker) */
+  /* A busy worker's instance, kept after a request that ended well and
+  ** put back (shoal_cinstance_reinit) for the next one; NULL: none. */
+  shoal_cinstance_t *kept;
+  shoal_cfunc_t *kept_handle;
   shoal_store_t *store;         /* spare while a request runs, else NULL */
   shoal_wasi_ctx_t *wasi;
   atomic_bool timed_out;

@@ -111,6 +111,7 @@ shoal_err_t shoal_proxy_worker_new(shoal_proxy_t *p, shoal_proxy_worker_t **out,
 
 void shoal_proxy_worker_free(shoal_proxy_worker_t *w) {
   if (!w) return;
+  shoal_cinstance_free(w->kept);
   shoal_store_free(w->spare);
   pthread_mutex_destroy(&w->lock);
   free(w);
@@ -214,6 +215,7 @@ shoal_proxy_outcome_t host_proxy_run(shoal_proxy_worker_t *w, const shoal_http_r
   shoal_store_t *store = w->spare;  /* NULL: a reset failed and no new one could be made */
   shoal_wasi_ctx_t *wasi = NULL;
   shoal_cinstance_t *inst = NULL;
+  shoal_cfunc_t *f = NULL;
   shoal_proxy_outcome_t outcome = SHOAL_PROXY_TRAP;
   /* nowait: the budget is a deadline too, unless the real one is sooner */
   unsigned limit_ms = p->cfg.timeout_ms;
@@ -231,8 +233,21 @@ shoal_proxy_outcome_t host_proxy_run(shoal_proxy_worker_t *w, const shoal_http_r
   if (nowait) shoal_wasi_ctx_set_nowait(wasi, true);
   if (limit_ms) atomic_store(&w->deadline_ns, (int_fast64_t)(host_now_ns() + (uint64_t)limit_ms * 1000000u));
 
-  if ((e = shoal_cpre_instantiate(p->pre, store, wasi, &inst, diag))) goto done;
-  shoal_cfunc_t *f = shoal_cinstance_func(inst, p->handle_name);
+  /* the instance of the last request, put back as it was made; or a new one */
+  if (w->kept) {
+    inst = w->kept;
+    f = w->kept_handle;
+    w->kept = NULL;
+    if (shoal_cinstance_reinit(inst, wasi, diag)) {
+      shoal_cinstance_free(inst);
+      inst = NULL;
+      if ((e = shoal_store_reset(store))) goto done;
+    }
+  }
+  if (!inst) {
+    if ((e = shoal_cpre_instantiate(p->pre, store, wasi, &inst, diag))) goto done;
+    f = shoal_cinstance_func(inst, p->handle_name);
+  }
   uint32_t req_rep = host_obj_new(&rq, HOST_INCOMING_REQUEST);
   uint32_t out_rep = host_obj_new(&rq, HOST_RESPONSE_OUTPARAM);
   host_fieldset_t *hs = host_fieldset_new();
@@ -276,12 +291,26 @@ done:
     error_page(resp, outcome == SHOAL_PROXY_TIMEOUT ? 504 : 500,
                outcome == SHOAL_PROXY_TIMEOUT ? "504 Gateway Timeout\n" : "500 Internal Server Error\n");
   }
-  shoal_cinstance_free(inst);
+  /* A busy worker keeps an instance that ended well, to put back for the
+  ** next request; after anything else (a trap, a timeout, a guest that had
+  ** to wait elsewhere) the next one starts from nothing. */
+  bool keep = w->keep_pages && inst && f && e == SHOAL_ERR_OK && outcome == SHOAL_PROXY_OK && !atomic_load(&w->timed_out);
+  if (keep) {
+    shoal_cinstance_release(inst);  /* the host's destructors, while rq and wasi live */
+    w->kept = inst;
+    w->kept_handle = f;
+  } else {
+    shoal_cinstance_free(inst);
+  }
   shoal_wasi_ctx_free(wasi);
   host_rq_free(&rq);
   w->rq = NULL;
   /* as fresh for the next request, without unmapping what it reserved */
-  if (store && shoal_store_reset(store) != SHOAL_ERR_OK) {
+  if (!keep && w->kept) {  /* not taken (no WASI context): it goes with the store */
+    shoal_cinstance_free(w->kept);
+    w->kept = NULL;
+  }
+  if (!keep && store && shoal_store_reset(store) != SHOAL_ERR_OK) {
     shoal_store_free(store);
     worker_store(w);
   }

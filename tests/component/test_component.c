@@ -333,6 +333,14 @@ TEST(resources) {
   v.of.u = 5;
   ASSERT_OK_DIAG(shoal_cfunc_call(s, shoal_cinstance_func(inst, "roundtrip"), &v, 1, &r, &d), &d);
   ASSERT_EQ_INT(r.of.u, 5 + 2 * 1000);
+  /* put back as made: the destructor count (a core global) is 0 again */
+  for (int round = 0; round < 3; round++) {
+    ASSERT_OK_DIAG(shoal_cinstance_reinit(inst, NULL, &d), &d);
+    ASSERT_OK_DIAG(shoal_cfunc_call(s, shoal_cinstance_func(inst, "drops"), NULL, 0, &r, &d), &d);
+    ASSERT_EQ_INT(r.of.u, 0);
+    ASSERT_OK_DIAG(shoal_cfunc_call(s, shoal_cinstance_func(inst, "roundtrip"), &v, 1, &r, &d), &d);
+    ASSERT_EQ_INT(r.of.u, 5 + 1 * 1000);
+  }
   shoal_cinstance_free(inst);
   shoal_store_free(s);
   shoal_component_free(c);

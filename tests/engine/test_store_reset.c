@@ -274,6 +274,8 @@ TEST(memory_image_copy_on_write) {
     ASSERT_EQ_INT(byte_at(mb, 360000), 0);
     ASSERT_EQ_INT(shoal_memory_grow(mb, 2), 8);
     ASSERT_EQ_INT(byte_at(mb, 10 * 65536 - 1), 0);
+    /* an imaged memory is not put back in place: a new instance is made */
+    ASSERT_ERR(shoal_instance_reinit(a, &d), SHOAL_ERR_UNSUPPORTED);
     ASSERT_OK(shoal_store_reset(s));
   }
   shoal_store_free(s);
