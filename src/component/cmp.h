@@ -79,6 +79,8 @@ struct cmp_type {
   cmp_core_extern_t *core_imports, *core_exports;
   shoal_functype_t core_func;  /* core func type */
   shoal_hosttype_t *host_type; /* canon lower / resource built-ins: core_func, for the engine */
+  uint8_t *lower_flat;       /* canon lower: the callee's flat param types, worked out once */
+  uint32_t lower_nflat;      /* their count (past CMP_MAX_FLAT_PARAMS: through memory) */
   /* resource */
   shoal_valtype_t rep;
   int64_t dtor;              /* core func index in the defining scope, or -1 */
@@ -225,6 +227,9 @@ void cmp_abi_layout_all(const shoal_component_t *c);
 uint32_t cmp_flat_count(cmp_type_t *t); /* nflat, saturating at CMP_FLAT_CAP+1 */
 /* Writes up to cap flat core types (shoal_valtype_t codes); returns the count. */
 uint32_t cmp_flat_types(cmp_type_t *t, uint8_t *out, uint32_t cap);
+/* The flat types of all of a function type's params into out (room for
+** CMP_MAX_FLAT_PARAMS + 1); past CMP_MAX_FLAT_PARAMS: CMP_MAX_FLAT_PARAMS + 1. */
+uint32_t cmp_params_flat(cmp_type_t *ft, uint8_t *out);
 bool cmp_flatten_functype(cmp_arena_t *ar, cmp_type_t *ft, bool lift, shoal_functype_t *out);
 bool cmp_needs_memory(const cmp_type_t *t);
 /* }=================================================================== */

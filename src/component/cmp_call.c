@@ -9,12 +9,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Whether a value of kind k owns memory (strings, lists, records, ...). */
+static bool owns_memory(shoal_ctype_kind_t k) {
+  switch (k) {
+  case SHOAL_CT_STRING: case SHOAL_CT_LIST: case SHOAL_CT_RECORD: case SHOAL_CT_TUPLE:
+  case SHOAL_CT_VARIANT: case SHOAL_CT_ENUM: case SHOAL_CT_OPTION: case SHOAL_CT_RESULT:
+    return true;
+  default:
+    return false;
+  }
+}
+
 void shoal_cval_free(shoal_cval_t *v) {
   if (!v) return;
   switch (v->kind) {
   case SHOAL_CT_STRING: free(v->of.str.ptr); break;
   case SHOAL_CT_LIST: case SHOAL_CT_RECORD: case SHOAL_CT_TUPLE:
-    for (size_t i = 0; i < v->of.list.n; i++) shoal_cval_free(&v->of.list.items[i]);
+    for (size_t i = 0; i < v->of.list.n; i++)  /* a list of bytes: no call per byte */
+      if (owns_memory(v->of.list.items[i].kind)) shoal_cval_free(&v->of.list.items[i]);
     free(v->of.list.items);
     break;
   case SHOAL_CT_VARIANT: case SHOAL_CT_ENUM: case SHOAL_CT_OPTION: case SHOAL_CT_RESULT:
@@ -38,7 +50,7 @@ static cmp_type_t params_tuple(cmp_type_t *ft) {
 }
 
 /* Flat core types of all params (count may exceed the cap: then via memory). */
-static uint32_t params_flat(cmp_type_t *ft, uint8_t *out) {
+uint32_t cmp_params_flat(cmp_type_t *ft, uint8_t *out) {
   uint32_t n = 0;
   for (uint32_t i = 0; i < ft->n; i++) {
     uint8_t tmp[CMP_FLAT_CAP];
@@ -84,7 +96,7 @@ shoal_err_t cmp_call(shoal_store_t *s, cmp_rfunc_t *f, cmp_table_t *caller_table
   }
   if (!inst->may_enter) return cmp_trap(&cx, "cannot enter component instance: it is already running");
   uint8_t pflat[CMP_MAX_FLAT_PARAMS + 1];
-  uint32_t np = params_flat(ft, pflat);
+  uint32_t np = cmp_params_flat(ft, pflat);
   uint8_t rflat[CMP_FLAT_CAP];
   uint32_t nr = ft->result ? cmp_flat_types(ft->result, rflat, CMP_FLAT_CAP) : 0;
   shoal_raw_t io[CMP_MAX_FLAT_PARAMS + 1];
@@ -139,8 +151,8 @@ shoal_err_t cmp_lowered_fn(shoal_caller_t *caller, void *envp, shoal_raw_t *io) 
   cmp_cx_t cx = {.store = shoal_caller_store(caller), .mem = env->memory, .realloc = env->realloc,
                  .encoding = env->encoding, .inst = env->inst, .diag = &diag};
   if (!env->inst->may_leave) return shoal_caller_trap(caller, "cannot leave component instance");
-  uint8_t pflat[CMP_MAX_FLAT_PARAMS + 1];
-  uint32_t np = params_flat(ft, pflat);
+  const uint8_t *pflat = env->lowered->lower_flat;  /* worked out when decoded */
+  uint32_t np = env->lowered->lower_nflat;
   /* most imports take a few parameters: no allocation per call for those */
   shoal_cval_t small[8];
   shoal_cval_t *args = ft->n <= 8 ? small : calloc(ft->n, sizeof *args);

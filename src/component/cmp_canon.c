@@ -82,6 +82,32 @@ static shoal_cval_t *new_vals(cmp_cx_t *cx, size_t n) {
   return v;
 }
 
+/* The len elements of a list in memory at begin (in bounds already) into
+** out's items: bytes (list<u8>, list<s8>: bodies, buffers) straight from
+** memory, other elements one by one. */
+static shoal_err_t load_items(cmp_cx_t *cx, uint32_t begin, uint32_t len, cmp_type_t *elem, shoal_cval_t *out) {
+  out->kind = SHOAL_CT_LIST;
+  if (!(out->of.list.items = new_vals(cx, len))) return SHOAL_ERR_NOMEM;
+  if (elem->kind == SHOAL_CT_U8 || elem->kind == SHOAL_CT_S8) {
+    const uint8_t *p = len ? cmp_mem_at(cx, begin) : NULL;
+    shoal_cval_t *it = out->of.list.items;
+    for (uint32_t i = 0; i < len; i++) {
+      it[i].kind = elem->kind;
+      if (elem->kind == SHOAL_CT_U8) it[i].of.u = p[i];
+      else it[i].of.s = (int8_t)p[i];
+    }
+    out->of.list.n = len;
+    return SHOAL_ERR_OK;
+  }
+  shoal_err_t e;
+  for (uint32_t i = 0; i < len; i++) {
+    out->of.list.n = i + 1;
+    if ((e = cmp_load(cx, begin + i * elem->size, elem, &out->of.list.items[i]))) return e;
+  }
+  out->of.list.n = len;
+  return SHOAL_ERR_OK;
+}
+
 static shoal_err_t check_char(cmp_cx_t *cx, uint32_t c) {
   if (c >= 0x110000 || (c >= 0xd800 && c <= 0xdfff)) return cmp_trap(cx, "invalid char 0x%x (not a Unicode scalar value)", c);
   return SHOAL_ERR_OK;
@@ -169,14 +195,7 @@ shoal_err_t cmp_load(cmp_cx_t *cx, uint32_t ptr, cmp_type_t *t, shoal_cval_t *ou
       if ((uint64_t)len * es > CMP_MAX_LIST_BYTES) return cmp_trap(cx, "list of %u elements is too long", len);
       if ((e = cmp_mem_check(cx, begin, (uint64_t)len * es, t->elem->align, "list"))) return e;
     }
-    out->kind = SHOAL_CT_LIST;
-    if (!(out->of.list.items = new_vals(cx, len))) return SHOAL_ERR_NOMEM;
-    for (uint32_t i = 0; i < len; i++) {
-      out->of.list.n = i + 1;
-      if ((e = cmp_load(cx, begin + i * es, t->elem, &out->of.list.items[i]))) return e;
-    }
-    out->of.list.n = len;
-    return SHOAL_ERR_OK;
+    return load_items(cx, begin, len, t->elem, out);
   }
   case SHOAL_CT_RECORD: case SHOAL_CT_TUPLE: {
     if (!(out->of.list.items = new_vals(cx, t->n))) return SHOAL_ERR_NOMEM;
@@ -377,13 +396,7 @@ shoal_err_t cmp_lift_flat(cmp_cx_t *cx, const shoal_raw_t *vals, const uint8_t *
     uint64_t bytes = (uint64_t)len * t->elem->size;
     if (bytes > CMP_MAX_LIST_BYTES) return cmp_trap(cx, "list of %u elements is too long", len);
     if ((e = cmp_mem_check(cx, ptr, bytes, t->elem->align, "list"))) return e;
-    if (!(out->of.list.items = new_vals(cx, len))) return SHOAL_ERR_NOMEM;
-    for (uint32_t k = 0; k < len; k++) {
-      out->of.list.n = k + 1;
-      if ((e = cmp_load(cx, ptr + k * t->elem->size, t->elem, &out->of.list.items[k]))) return e;
-    }
-    out->of.list.n = len;
-    return SHOAL_ERR_OK;
+    return load_items(cx, ptr, len, t->elem, out);
   }
   case SHOAL_CT_RECORD: case SHOAL_CT_TUPLE:
     if (!(out->of.list.items = new_vals(cx, t->n))) return SHOAL_ERR_NOMEM;

@@ -43,6 +43,7 @@ cmp_rinst_t *cmp_rinst_alloc(cmp_arena_t *a, uint32_t n);
 
 typedef struct cmp_lower_env {
   cmp_rfunc_t *callee;
+  const cmp_type_t *lowered;  /* the canon lower's own core func type */
   shoal_memory_t *memory;
   shoal_func_t *realloc;
   uint8_t encoding;

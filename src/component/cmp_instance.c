@@ -408,6 +408,7 @@ static shoal_err_t run_def(frame_t *f, const cmp_def_t *def) {
     cmp_lower_env_t *env = ralloc(f, sizeof *env);
     if (!env) return SHOAL_ERR_NOMEM;
     env->callee = f->vals[CMP_SORT_FUNC][def->a].func;
+    env->lowered = def->type;
     if (!env->callee) return cmp_fail(f->diag, SHOAL_ERR_LINK, def->offset, "canon lower of a function with no value");
     env->memory = def->opts.memory >= 0 ? f->vals[CMP_SORT_CORE_MEMORY][def->opts.memory].ext.of.memory : NULL;
     env->realloc = def->opts.realloc >= 0 ? f->vals[CMP_SORT_CORE_FUNC][def->opts.realloc].ext.of.func : NULL;

@@ -372,6 +372,8 @@ bool cmp_check_canon(cmp_dec_t *d, cmp_scope_t *s, cmp_def_t *def) {
     cmp_type_t *ct = cmp_new_type(d, SHOAL_CT_CORE_FUNC);
     if (!ct) return false;
     if (!cmp_flatten_functype(ar, f->type, false, &ct->core_func)) return cmp_dec_oom(d);
+    if (!(ct->lower_flat = cmp_alloc(ar, CMP_MAX_FLAT_PARAMS + 1))) return cmp_dec_oom(d);
+    ct->lower_nflat = cmp_params_flat(f->type, ct->lower_flat);
     if (!(ct->host_type = shoal_hosttype_new(&ct->core_func))) return cmp_dec_oom(d);
     def->type = ct;
     return true;
