@@ -234,6 +234,13 @@ typedef struct shoal_store_config {
   ** their pages back. A store reset often (a worker's) keeps them; one
   ** used now and then passes 1 to return every page. */
   uint64_t reset_keep_bytes;
+  /* A memory put back again and again (shoal_instance_reinit) learns
+  ** which of its pages the guest touches from faults, so that zeroing it
+  ** takes no system call: its untouched pages are made inaccessible, and
+  ** the first touch of one makes it accessible. Only for a host that never
+  ** gives guest memory to a system call itself (which would fail with
+  ** EFAULT on such a page instead of faulting), as a component host. */
+  bool track_pages;
 } shoal_store_config_t;
 
 shoal_err_t shoal_store_new(const shoal_store_config_t *cfg, shoal_store_t **out);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include "guard.h"
+#include "runtime.h"
 
 static _Thread_local eng_guard_ctx *current;
 static struct sigaction old_segv, old_bus;
@@ -15,6 +16,8 @@ static pthread_once_t installed = PTHREAD_ONCE_INIT;
 /* A fault inside the running memory's reservation is a wasm trap; any
 ** other fault belongs to whoever handled it before us (or kills us). */
 static void on_fault(int sig, siginfo_t *si, void *uc) {
+  /* a tracked memory's first touch of a page (track.c): made accessible, run again */
+  if (sig == SIGSEGV && eng_track_fault(si->si_addr)) return;
   eng_guard_ctx *g = current;
   uint8_t *a = (uint8_t *)si->si_addr;
   if (g && g->lo && a >= g->lo && a < g->hi) siglongjmp(g->jb, 1);
@@ -39,6 +42,8 @@ static void install(void) {
 }
 
 eng_guard_ctx *eng_guard_current(void) { return current; }
+
+void eng_guard_install(void) { pthread_once(&installed, install); }
 
 void eng_guard_set(eng_guard_ctx *g) {
   if (g) pthread_once(&installed, install);

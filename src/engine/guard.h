@@ -30,6 +30,8 @@ typedef struct eng_guard_ctx {
 } eng_guard_ctx;
 
 eng_guard_ctx *eng_guard_current(void);
+/* Installs the fault handler (once). */
+void eng_guard_install(void);
 /* Makes g the innermost context (installing the fault handler on first use). */
 void eng_guard_set(eng_guard_ctx *g);
 

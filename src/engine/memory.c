@@ -88,6 +88,7 @@ ready:
 }
 
 void eng_memory_unmap(shoal_memory_t *m) {
+  eng_track_stop(m, true);
   if (m->base) munmap(m->base, m->reserved);
   m->base = NULL;
 }
@@ -131,18 +132,27 @@ static void clear_pages(uint8_t *base, uint64_t size) {
 
 bool eng_memory_rewind(const shoal_store_t *s, shoal_memory_t *m, uint64_t pages) {
   if (m->imaged || pages > m->pages) return false;
+  size_t size = (size_t)(pages * ENG_PAGE_SIZE);
+  if (m->track) {  /* the pages it touched are known: no system call */
+    eng_track_reset(m, size);
+    m->size = size;
+    m->pages = pages;
+    m->decl.min = pages;
+    return true;
+  }
   uint64_t keep = s->cfg.reset_keep_bytes ? s->cfg.reset_keep_bytes : RETIRE_KEEP_DEFAULT;
   if (m->size <= keep) clear_pages(m->base, m->size);
   else if (m->size && madvise(m->base, m->size, MADV_DONTNEED) != 0) return false;
-  size_t size = (size_t)(pages * ENG_PAGE_SIZE);
   if (m->size > size && mprotect(m->base + size, m->size - size, PROT_NONE) != 0) return false;
   m->size = size;
   m->pages = pages;
   m->decl.min = pages;
+  if (s->cfg.track_pages && size <= keep) eng_track_start(m);  /* from the next reset on */
   return true;
 }
 
 void eng_memory_retire(shoal_store_t *s, shoal_memory_t *m) {
+  eng_track_stop(m, false);
   /* a store keeps a few mappings (one per memory of a typical component) */
   unsigned n = 0;
   for (shoal_memory_t *k = s->spare_mems; k; k = k->next_in_store) n++;
@@ -162,8 +172,11 @@ int64_t eng_memory_grow(shoal_memory_t *m, uint64_t delta) {
   uint64_t old = m->pages;
   if (delta > m->max_pages - old) return -1;
   if (delta == 0) return (int64_t)old;
-  /* Fresh anonymous pages read as zero, as the spec requires. */
-  if (mprotect(m->base + m->size, (size_t)(delta * ENG_PAGE_SIZE), PROT_READ | PROT_WRITE) != 0)
+  uint64_t size = (old + delta) * ENG_PAGE_SIZE;
+  if (m->track && !eng_track_grow(m, size)) eng_track_stop(m, false);
+  /* Fresh anonymous pages read as zero, as the spec requires (tracked:
+  ** they stay inaccessible until touched) */
+  if (!m->track && mprotect(m->base + m->size, (size_t)(delta * ENG_PAGE_SIZE), PROT_READ | PROT_WRITE) != 0)
     return -1;
   m->pages = old + delta;
   m->size = m->pages * ENG_PAGE_SIZE;

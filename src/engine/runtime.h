@@ -17,6 +17,7 @@ struct shoal_memory {
   eng_limits decl;        /* the type, as declared or last grown (min tracks pages) */
   size_t reserved;        /* bytes of address space reserved at base */
   bool imaged;            /* its first pages map a module's image (never reused) */
+  unsigned track;         /* track.c's slot + 1 while its touched pages are tracked, else 0 */
   struct shoal_memory *next_in_store;
 };
 
@@ -150,6 +151,17 @@ shoal_err_t eng_store_stack(shoal_store_t *s);
 void *eng_store_alloc(shoal_store_t *s, size_t n);
 /* memory.c: a memory's mapping kept for reuse (zeroed), or unmapped. */
 void eng_memory_retire(shoal_store_t *s, shoal_memory_t *m);
+/* track.c: a small memory's touched pages learnt from faults (see there).
+** start: m cleared and at its new size (false: not tracked); reset: zero
+** the touched pages, shrink to size bytes; grow: let the guest reach size
+** bytes (false: too large, stop first); stop: accessible as untracked
+** (unmapping: it is about to go); fault: from the fault handler. */
+bool eng_track_start(shoal_memory_t *m);
+void eng_track_reset(shoal_memory_t *m, uint64_t size);
+bool eng_track_grow(shoal_memory_t *m, uint64_t size);
+void eng_track_stop(shoal_memory_t *m, bool unmapping);
+bool eng_track_fault(const void *addr);
+
 /* memory.c: m zeroed and shrunk back to pages (no more than it has);
 ** false for an imaged memory, or when the kernel refuses. */
 bool eng_memory_rewind(const shoal_store_t *s, shoal_memory_t *m, uint64_t pages);

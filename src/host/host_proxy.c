@@ -82,7 +82,9 @@ static bool worker_store(shoal_proxy_worker_t *w) {
   const shoal_proxy_t *p = w->p;
   shoal_store_config_t scfg = {.size = sizeof scfg, .max_memory_bytes = p->cfg.max_memory_bytes,
                                .max_call_depth = p->cfg.max_call_depth ? p->cfg.max_call_depth : 4096,
-                               .reset_keep_bytes = w->keep_pages ? 0 : 1};
+                               .reset_keep_bytes = w->keep_pages ? 0 : 1,
+                               /* components: guest memory never reaches a system call */
+                               .track_pages = w->keep_pages};
   w->spare = NULL;
   if (shoal_store_new(&scfg, &w->spare)) return false;
   shoal_store_set_data(w->spare, w);

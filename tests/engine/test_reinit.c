@@ -122,6 +122,55 @@ TEST(reinit_giving_pages_back) {
   shoal_module_free(m);
 }
 
+TEST(reinit_tracking_pages) {
+  /* track_pages: after the first reinit, untouched pages are inaccessible
+  ** until touched; every page touched in any round must read zero after */
+  shoal_module_t *m = util_module("eng_reinit");
+  shoal_store_config_t cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.size = sizeof cfg;
+  cfg.track_pages = true;
+  shoal_store_t *s = util_store(&cfg);
+  shoal_instance_t *inst = instantiate(s, m);
+  shoal_memory_t *mem = shoal_instance_memory(inst, "memory");
+  for (int round = 0; round < 40; round++) {
+    dirty(s, inst);
+    /* a page of its own each round, by the guest and by the host */
+    call(s, inst, "store", (round % 16) * 4096 + 123);
+    uint8_t v = 0x5a;
+    ASSERT_OK(shoal_memory_write(mem, (uint64_t)((round + 5) % 16) * 4096 + 7, &v, 1));
+    if (round % 7 == 3) {  /* grown past 1 MiB: tracking stops, the memory is cleared as before */
+      ASSERT_EQ_INT(call(s, inst, "grow", 20), 3);
+      call(s, inst, "store", 22 * 65536 + 5);
+    }
+    reinit(inst);
+    for (int pg = 0; pg < 16; pg++) {
+      ASSERT_EQ_INT(call(s, inst, "load", pg * 4096 + 123), 0);
+      uint8_t b = 0xee;
+      ASSERT_OK(shoal_memory_read(mem, (uint64_t)pg * 4096 + 7, &b, 1));
+      ASSERT_EQ_INT(b, 0);
+    }
+    check_fresh(s, inst);
+  }
+  /* grown within the tracked size, the new pages are reachable and zero */
+  ASSERT_EQ_INT(call(s, inst, "grow", 3), 1);
+  ASSERT_EQ_INT(call(s, inst, "load", 3 * 65536 + 9), 0);
+  call(s, inst, "store", 3 * 65536 + 9);
+  ASSERT_EQ_INT(call(s, inst, "load", 3 * 65536 + 9), 77);
+  reinit(inst);
+  check_fresh(s, inst);
+  ASSERT_EQ_INT(call(s, inst, "grow", 3), 1);
+  ASSERT_EQ_INT(call(s, inst, "load", 3 * 65536 + 9), 0);
+  /* a reset of the store hands the mapping on untracked and zeroed */
+  call(s, inst, "store", 40000);
+  ASSERT_OK(shoal_store_reset(s));
+  inst = instantiate(s, m);
+  check_fresh(s, inst);
+  ASSERT_EQ_INT(call(s, inst, "load", 40000), 0);
+  shoal_store_free(s);
+  shoal_module_free(m);
+}
+
 TEST(rearm_restores_interrupt_and_fuel) {
   shoal_module_t *m = util_module("eng_reinit");
   int32_t r;
