@@ -6,7 +6,13 @@ run (many requests in flight to a handler that waits on a wasi:clocks pollable).
 Writes bench/http/RESULTS.md, bench/http/chart.svg and the bench-http section of
 bench/RESULTS.md.
 
-usage: bench_http.py BUILD_DIR   (env: WRK_SECONDS=10, DENSITY=10000, DENSITY_WORKERS=DENSITY, DENSITY_MS=3000)
+The native server and shoal serve with the C hello, whose ratio is the
+headline, are measured in ROUNDS alternating rounds (native, shoal, native,
+shoal, ...) and each reported by its median round, so that a slow spell of
+a shared machine does not land on one of them alone.
+
+usage: bench_http.py BUILD_DIR   (env: WRK_SECONDS=10, ROUNDS=3, DENSITY=10000, DENSITY_WORKERS=DENSITY,
+                                  DENSITY_MS=3000)
 """
 import asyncio
 import collections
@@ -25,6 +31,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build-bench")
 SECS = int(os.environ.get("WRK_SECONDS", "10"))
+ROUNDS = max(1, int(os.environ.get("ROUNDS", "3")))
 DENSITY = int(os.environ.get("DENSITY", "10000"))
 DENSITY_WORKERS = int(os.environ.get("DENSITY_WORKERS", str(DENSITY)))
 DENSITY_MS = int(os.environ.get("DENSITY_MS", "3000"))  # long enough for the client to open them all
@@ -200,7 +207,7 @@ def main():
     started = time.time()
     rows = []  # (label, wrk result)
 
-    def measure(label, cmd, listening=True):
+    def measure(label, cmd, listening=True, keep=True):
         log("== %s" % label)
         if listening:
             p, port = start_listening(cmd)
@@ -218,12 +225,21 @@ def main():
             stop(p)
         log("   %.0f req/s, p50 %s ms, p99 %s ms, non-2xx %d, socket errors %s" %
             (r["rps"], r["p50"], r["p99"], r["errors"], r["socket_errors"]))
-        rows.append((label, r))
+        if keep:
+            rows.append((label, r))
+        return r
 
     jco = lambda comp: [NODE, "--import", FS_ROOT, JCO, "serve", "--host", "127.0.0.1", "--port", "{port}",
                         "--isolate-requests", "instance", comp]
-    measure("native (libmicrohttpd, C)", [os.path.join(BUILD, "bench/http/native_hello"), "2"])
-    measure("shoal serve, C hello", [SHOAL, "serve", "--addr", "127.0.0.1:0", "--workers", "2", C_HELLO])
+    rounds = {"native": [], "shoal": []}
+    for i in range(ROUNDS):
+        rounds["native"].append(measure("native (libmicrohttpd, C), round %d" % (i + 1),
+                                        [os.path.join(BUILD, "bench/http/native_hello"), "2"], keep=False))
+        rounds["shoal"].append(measure("shoal serve, C hello, round %d" % (i + 1),
+                                       [SHOAL, "serve", "--addr", "127.0.0.1:0", "--workers", "2", C_HELLO], keep=False))
+    median = lambda rs: sorted(rs, key=lambda r: r["rps"])[len(rs) // 2]
+    rows.append(("native (libmicrohttpd, C)", median(rounds["native"])))
+    rows.append(("shoal serve, C hello", median(rounds["shoal"])))
     measure("jco serve, C hello", jco(C_HELLO), listening=False)
     measure("shoal serve, JS hello", [SHOAL, "serve", "--addr", "127.0.0.1:0", "--workers", "2", JS_HELLO])
     measure("jco serve, JS hello", jco(JS_HELLO), listening=False)
@@ -249,19 +265,22 @@ def main():
     if failures:
         log("   failures: %s" % dict(failures))
     log("   %d/%d ok in %.1f s, RSS idle %d KiB, peak %d KiB, peak in flight %d" % (ok, DENSITY, dt, idle, peak, inflight))
-    write(m, rows, inst, dens, time.time() - started)
+    write(m, rows, rounds, inst, dens, time.time() - started)
 
 
-def write(m, rows, inst, dens, took):
+def write(m, rows, rounds, inst, dens, took):
     by = dict(rows)
     native = by["native (libmicrohttpd, C)"]["rps"]
     now = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
     lines = ["## shoal serve (make bench-http)", "",
              "Measured by `make bench-http` on %s (%.0f s): shoal `%s` (a Release build), wrk `-t2 -c64 -d%ds "
              "--latency` after a 2 s warm-up, all on 127.0.0.1 on the same machine (%s, %d cores, %s, load %s, "
-             "kernel %s; %s; libmicrohttpd %s). Every shoal request runs in a fresh instance; jco serve runs with "
-             "`--isolate-requests instance` (a fresh instance per request too)." %
-             (now, took, m["commit"], SECS, m["cpu"], m["cores"], m["mem"], m["load"], m["kernel"], m["wrk"], m["mhd"]),
+             "kernel %s; %s; libmicrohttpd %s). Every shoal request runs in a fresh instance (a new one, or its "
+             "worker's last one put back as instantiation made it); jco serve runs with `--isolate-requests "
+             "instance` (a fresh instance per request too). The native server and shoal with the C hello ran in "
+             "%d alternating rounds; the table shows each one's median round." %
+             (now, took, m["commit"], SECS, m["cpu"], m["cores"], m["mem"], m["load"], m["kernel"], m["wrk"], m["mhd"],
+              ROUNDS),
              "", "![requests per second](http/chart.svg)", "",
              "| server | requests/s | p50 ms | p99 ms | of native | non-2xx |", "|---|---|---|---|---|---|"]
     # wrk's timeouts, when any
@@ -273,19 +292,27 @@ def write(m, rows, inst, dens, took):
     t = ["%s: %s" % (label, m.group(1)) for label, m in timeouts.items() if m and m.group(1) != "0"]
     if t:
         lines += ["", "Requests wrk gave up on after its 2 s timeout: " + "; ".join(t) + "."]
+    lines += ["", "Rounds (requests/s), native / shoal C hello: " + "; ".join(
+        "%.0f / %.0f = %.1f%%" % (n["rps"], s["rps"], 100 * s["rps"] / n["rps"] if n["rps"] else 0)
+        for n, s in zip(rounds["native"], rounds["shoal"])) + "."]
     sc, jc = by["shoal serve, C hello"]["rps"], by["jco serve, C hello"]["rps"]
     sj, jj = by["shoal serve, JS hello"]["rps"], by["jco serve, JS hello"]["rps"]
     lines += ["", "shoal / jco serve: C hello %.1f×, JS hello %.1f×; shoal / native: C hello %.1f%% (target: ≥ 50%% of "
               "native and ≥ 10× jco)." % (sc / jc if jc else 0, sj / jj if jj else 0, 100 * sc / native if native else 0),
               "", "### Instantiation (bench/http/inst_bench, one thread)", "",
-              "| component | instantiate µs | create + call + drop µs | per second |", "|---|---|---|---|"]
+              "| component | instantiate µs | put back µs | request µs | requests per second |",
+              "|---|---|---|---|---|"]
     for name in ("C", "JS"):
         i = inst[name]
-        lines.append("| %s hello | %s | %s | %s |" % (name, i.get("instantiate_us"), i.get("request_us"),
-                                                    i.get("requests_per_s")))
-    lines += ["", "Instantiate = WASI context + component instance from the pre-linked component, in the worker's "
-              "store, then freed and the store reset, as `shoal serve` does per request (target ≤ 10 µs for the "
-              "C hello).",
+        lines.append("| %s hello | %s | %s | %s | %s |" % (name, i.get("instantiate_us"), i.get("reinit_us", "-"),
+                                                         i.get("request_us"), i.get("requests_per_s")))
+    lines += ["", "Instantiate = WASI context + a new component instance from the pre-linked component, in the "
+              "worker's store, then freed and the store reset: what a request pays that starts from nothing "
+              "(target ≤ 10 µs for the C hello). Put back = WASI context + the worker's instance returned to "
+              "the state instantiation made (`shoal_cinstance_reinit`: memories zeroed, the pages touched learnt "
+              "from faults; segments, globals and tables set again), then released: what a busy worker pays "
+              "instead (-: not possible, the component's memory maps a module image, so each request gets a new "
+              "instance). Request = a whole `GET /` through `shoal_proxy_handle` (put back, call, response).",
               "", "### Density", "",
               "%d requests sent at once (one connection each, from one asyncio client) to `GET /sleep?ms=%d` "
               "(the C hello blocks on a monotonic-clock pollable); `shoal serve --workers %d --max-instances %d`: "

@@ -182,6 +182,7 @@ struct shoal_proxy_worker {
   ** put back (shoal_cinstance_reinit) for the next one; NULL: none. */
   shoal_cinstance_t *kept;
   shoal_cfunc_t *kept_handle;
+  bool no_reinit;               /* a put-back failed: always a new instance */
   shoal_store_t *store;         /* spare while a request runs, else NULL */
   shoal_wasi_ctx_t *wasi;
   atomic_bool timed_out;

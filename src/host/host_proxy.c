@@ -241,6 +241,7 @@ shoal_proxy_outcome_t host_proxy_run(shoal_proxy_worker_t *w, const shoal_http_r
     f = w->kept_handle;
     w->kept = NULL;
     if (shoal_cinstance_reinit(inst, wasi, diag)) {
+      w->no_reinit = true;  /* it cannot be put back (a memory image): new ones from now on */
       shoal_cinstance_free(inst);
       inst = NULL;
       if ((e = shoal_store_reset(store))) goto done;
@@ -296,7 +297,7 @@ done:
   /* A busy worker keeps an instance that ended well, to put back for the
   ** next request; after anything else (a trap, a timeout, a guest that had
   ** to wait elsewhere) the next one starts from nothing. */
-  bool keep = w->keep_pages && inst && f && e == SHOAL_ERR_OK && outcome == SHOAL_PROXY_OK && !atomic_load(&w->timed_out);
+  bool keep = w->keep_pages && !w->no_reinit && inst && f && e == SHOAL_ERR_OK && outcome == SHOAL_PROXY_OK && !atomic_load(&w->timed_out);
   if (keep) {
     shoal_cinstance_release(inst);  /* the host's destructors, while rq and wasi live */
     w->kept = inst;
