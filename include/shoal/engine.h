@@ -344,9 +344,10 @@ shoal_err_t shoal_instance_new(shoal_store_t *s, const shoal_module_t *m,
 ** imports must have been put back first (instances in the order they
 ** were made). For a host that runs a fresh instance per request: the same
 ** guest-visible state as a new instance, at a fraction of the cost.
-** SHOAL_ERR_UNSUPPORTED for a memory mapped from a module's image;
-** SHOAL_ERR_ARG while the store is executing. After any failure, inst is
-** not to be run again: make a new instance. */
+** A memory mapped from a module's image gets the image back (its changed
+** pages dropped: copy-on-write). SHOAL_ERR_ARG while the store is
+** executing. After any failure, inst is not to be run again: make a new
+** instance. */
 shoal_err_t shoal_instance_reinit(shoal_instance_t *inst, shoal_diag_t *diag);
 
 /* Looks up an export by name; false if absent. */

@@ -297,7 +297,7 @@ static shoal_err_t init_segments(shoal_instance_t *inst, shoal_diag_t *diag) {
     }
   }
   /* every active segment is in the image (memory.c checked they fit) */
-  bool imaged = m->image_len && eng_memory_map_image(inst->mems[0], m);
+  bool imaged = m->image_len && (inst->mems[0]->imaged || eng_memory_map_image(inst->mems[0], m));
   for (uint32_t i = 0; i < m->ndatas; i++) {
     const eng_data *d = &m->datas[i];
     if (d->mode != ENG_SEG_ACTIVE) continue;
@@ -367,7 +367,7 @@ shoal_err_t shoal_instance_reinit(shoal_instance_t *inst, shoal_diag_t *diag) {
     return ENG_ERR(diag, SHOAL_ERR_ARG, -1, "shoal_instance_reinit: the store is executing");
   for (uint32_t i = m->nimported_mems; i < m->nmems; i++)
     if (!eng_memory_rewind(s, inst->mems[i], m->mems[i].min))
-      return ENG_ERR(diag, SHOAL_ERR_UNSUPPORTED, -1, "memory %u cannot be put back (a module image)", i);
+      return ENG_ERR(diag, SHOAL_ERR_NOMEM, -1, "memory %u cannot be put back (the kernel refused)", i);
   for (uint32_t i = m->nimported_tables; i < m->ntables; i++) {
     shoal_table_t *t = inst->tables[i];
     uint32_t min = (uint32_t)m->tables[i].lim.min;  /* no more than its size: tables only grow */

@@ -131,8 +131,16 @@ static void clear_pages(uint8_t *base, uint64_t size) {
 /* }=================================================================== */
 
 bool eng_memory_rewind(const shoal_store_t *s, shoal_memory_t *m, uint64_t pages) {
-  if (m->imaged || pages > m->pages) return false;
+  if (pages > m->pages) return false;
   size_t size = (size_t)(pages * ENG_PAGE_SIZE);
+  if (m->imaged) {  /* the copy-on-write image: dropping our copies brings its pages back */
+    if (madvise(m->base, m->size, MADV_DONTNEED) != 0) return false;
+    if (m->size > size && mprotect(m->base + size, m->size - size, PROT_NONE) != 0) return false;
+    m->size = size;
+    m->pages = pages;
+    m->decl.min = pages;
+    return true;
+  }
   if (m->track) {  /* the pages it touched are known: no system call */
     eng_track_reset(m, size);
     m->size = size;

@@ -162,8 +162,8 @@ bool eng_track_grow(shoal_memory_t *m, uint64_t size);
 void eng_track_stop(shoal_memory_t *m, bool unmapping);
 bool eng_track_fault(const void *addr);
 
-/* memory.c: m zeroed and shrunk back to pages (no more than it has);
-** false for an imaged memory, or when the kernel refuses. */
+/* memory.c: m zeroed (an imaged one: its image back) and shrunk back to
+** pages (no more than it has); false when the kernel refuses. */
 bool eng_memory_rewind(const shoal_store_t *s, shoal_memory_t *m, uint64_t pages);
 /* memory.c: m's image mapped over mem (made by inst for it); false: copy
 ** the segments instead. */

@@ -274,8 +274,17 @@ TEST(memory_image_copy_on_write) {
     ASSERT_EQ_INT(byte_at(mb, 360000), 0);
     ASSERT_EQ_INT(shoal_memory_grow(mb, 2), 8);
     ASSERT_EQ_INT(byte_at(mb, 10 * 65536 - 1), 0);
-    /* an imaged memory is not put back in place: a new instance is made */
-    ASSERT_ERR(shoal_instance_reinit(a, &d), SHOAL_ERR_UNSUPPORTED);
+    /* put back, an imaged memory has its image again (and its size) */
+    ASSERT_OK_DIAG(shoal_instance_reinit(b, &d), &d);
+    ASSERT_EQ_INT(shoal_memory_size(mb), 8 * 65536);
+    ASSERT_EQ_INT(byte_at(mb, 100), 0xaa);
+    ASSERT_EQ_INT(byte_at(mb, 250000), 0xbb);
+    ASSERT_EQ_INT(byte_at(ma, 100), 0x11);
+    ASSERT_OK(shoal_memory_write(mb, 100, &v, 1));
+    ASSERT_OK(shoal_memory_write(mb, 360000, &v, 1));
+    ASSERT_OK_DIAG(shoal_instance_reinit(b, &d), &d);
+    ASSERT_EQ_INT(byte_at(mb, 100), 0xaa);
+    ASSERT_EQ_INT(byte_at(mb, 360000), 0);
     ASSERT_OK(shoal_store_reset(s));
   }
   shoal_store_free(s);
