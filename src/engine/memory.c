@@ -114,19 +114,27 @@ static int pagemap_fd = -1;
 static pthread_once_t pagemap_once = PTHREAD_ONCE_INIT;
 static void pagemap_open(void) { pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC); }
 
-static void clear_pages(uint8_t *base, uint64_t size) {
+bool eng_pages_present(const uint8_t *base, uint64_t size, uint64_t *map, uint64_t cap) {
   long pg = sysconf(_SC_PAGESIZE);
   uint64_t n = pg > 0 ? size / (uint64_t)pg : 0;
-  uint64_t map[256];
   pthread_once(&pagemap_once, pagemap_open);
-  if (pagemap_fd < 0 || n == 0 || n > sizeof map / sizeof *map || size % (uint64_t)pg ||
+  if (pagemap_fd < 0 || n == 0 || n > cap || size % (uint64_t)pg ||
       pread(pagemap_fd, map, n * sizeof *map, (off_t)((uintptr_t)base / (uint64_t)pg * sizeof *map)) !=
-          (ssize_t)(n * sizeof *map)) {
+          (ssize_t)(n * sizeof *map))
+    return false;
+  for (uint64_t i = 0; i < n; i++) map[i] = (map[i] & (PM_PRESENT | PM_SWAPPED)) != 0;
+  return true;
+}
+
+static void clear_pages(uint8_t *base, uint64_t size) {
+  uint64_t map[256];
+  if (!eng_pages_present(base, size, map, sizeof map / sizeof *map)) {
     memset(base, 0, (size_t)size);
     return;
   }
-  for (uint64_t i = 0; i < n; i++)
-    if (map[i] & (PM_PRESENT | PM_SWAPPED)) memset(base + i * (uint64_t)pg, 0, (size_t)pg);
+  long pg = sysconf(_SC_PAGESIZE);
+  for (uint64_t i = 0; i < size / (uint64_t)pg; i++)
+    if (map[i]) memset(base + i * (uint64_t)pg, 0, (size_t)pg);
 }
 /* }=================================================================== */
 

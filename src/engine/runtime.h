@@ -16,7 +16,7 @@ struct shoal_memory {
   uint64_t max_pages;     /* effective maximum: declared max, store limit, 65536 */
   eng_limits decl;        /* the type, as declared or last grown (min tracks pages) */
   size_t reserved;        /* bytes of address space reserved at base */
-  bool imaged;            /* its first pages map a module's image (never reused) */
+  bool imaged;            /* its first pages map a module's image (not reused by another instance) */
   unsigned track;         /* track.c's slot + 1 while its touched pages are tracked, else 0 */
   struct shoal_memory *next_in_store;
 };
@@ -151,6 +151,11 @@ shoal_err_t eng_store_stack(shoal_store_t *s);
 void *eng_store_alloc(shoal_store_t *s, size_t n);
 /* memory.c: a memory's mapping kept for reuse (zeroed), or unmapped. */
 void eng_memory_retire(shoal_store_t *s, shoal_memory_t *m);
+/* memory.c: for each host page of [base, base + size), whether it exists
+** (resident or swapped out: 1) or reads as zero untouched (0), from
+** /proc/self/pagemap; false when that cannot be read or cap is too small. */
+bool eng_pages_present(const uint8_t *base, uint64_t size, uint64_t *map, uint64_t cap);
+
 /* track.c: a small memory's touched pages learnt from faults (see there).
 ** start: m cleared and at its new size (false: not tracked); reset: zero
 ** the touched pages, shrink to size bytes; grow: let the guest reach size

@@ -17,8 +17,6 @@
 ** cross the canonical ABI by copies).
 */
 #define _GNU_SOURCE
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -46,13 +44,6 @@ static bool page_is_4k(void) {
   return ok;
 }
 
-static int pagemap_fd = -1;
-static pthread_once_t pagemap_once = PTHREAD_ONCE_INIT;
-static void pagemap_open(void) { pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC); }
-
-#define PM_PRESENT ((uint64_t)1 << 63)
-#define PM_SWAPPED ((uint64_t)1 << 62)
-
 /* Makes [from, to) pages inaccessible, except those whose bit is set. */
 static bool protect_holes(uint8_t *base, const uint64_t *bits, uint32_t from, uint32_t to) {
   uint32_t i = from;
@@ -70,12 +61,9 @@ bool eng_track_start(shoal_memory_t *m) {
   if (m->track || m->imaged || !page_is_4k() || m->size > (uint64_t)TRACK_PAGES * TRACK_PAGE) return false;
   uint32_t n = (uint32_t)(m->size / TRACK_PAGE);
   uint64_t map[TRACK_PAGES], bits[WORDS] = {0};
-  pthread_once(&pagemap_once, pagemap_open);
-  if (n && (pagemap_fd < 0 || pread(pagemap_fd, map, n * sizeof *map,
-                                    (off_t)((uintptr_t)m->base / TRACK_PAGE * sizeof *map)) != (ssize_t)(n * sizeof *map)))
-    return false;
+  if (n && !eng_pages_present(m->base, m->size, map, TRACK_PAGES)) return false;
   for (uint32_t i = 0; i < n; i++)
-    if (map[i] & (PM_PRESENT | PM_SWAPPED)) bits[i / 64] |= (uint64_t)1 << (i % 64);
+    if (map[i]) bits[i / 64] |= (uint64_t)1 << (i % 64);
   uint32_t k = 0;
   for (; k < TRACK_SLOTS; k++) {
     uintptr_t free_slot = 0;
