@@ -3,7 +3,8 @@
 **   0x00-0xef  decode and validate the input as a component; if valid, print
 **              its world as WIT, instantiate it (imports: types only) in a
 **              store with fuel and call each function export taking no
-**              arguments;
+**              arguments, then put the instance back as made
+**              (shoal_cinstance_reinit) and call them again;
 **   0xf0-0xff  WAVE: parse the rest as a value of one of a fixed set of
 **              types; if it parses, print it, parse the print again and
 **              check the second print is the same text.
@@ -76,6 +77,26 @@ static void fuzz_wave(const uint8_t *data, size_t size) {
   free(b);
 }
 
+/* Calls each function export of inst taking no arguments (the first 16). */
+static void call_exports(shoal_store_t *s, const shoal_component_t *c, shoal_cinstance_t *inst) {
+  const cmp_scope_t *r = c->root;
+  for (uint32_t i = 0; i < r->nexports && i < 16; i++) {
+    if (r->exports[i].sort != CMP_SORT_FUNC || r->exports[i].type->n != 0) continue;
+    char name[256];
+    if (r->exports[i].name_len >= sizeof name || memchr(r->exports[i].name, '#', r->exports[i].name_len)) continue;
+    memcpy(name, r->exports[i].name, r->exports[i].name_len);
+    name[r->exports[i].name_len] = 0;
+    shoal_cfunc_t *f = shoal_cinstance_func(inst, name);
+    shoal_cval_t res;
+    shoal_store_set_fuel(s, 10000);
+    if (f && shoal_cfunc_call(s, f, NULL, 0, &res, NULL) == SHOAL_ERR_OK && shoal_ctype_result(shoal_cfunc_type(f))) {
+      char *txt;
+      if (shoal_wave_print(shoal_ctype_result(shoal_cfunc_type(f)), &res, &txt) == SHOAL_ERR_OK) free(txt);
+      shoal_cval_free(&res);
+    }
+  }
+}
+
 static void fuzz_component(const uint8_t *data, size_t size) {
   shoal_component_t *c = NULL;
   if (shoal_component_new(data, size, &c, NULL) != SHOAL_ERR_OK) return;
@@ -87,22 +108,10 @@ static void fuzz_component(const uint8_t *data, size_t size) {
   shoal_store_t *s = NULL;
   shoal_cinstance_t *inst = NULL;
   if (shoal_store_new(&cfg, &s) == SHOAL_ERR_OK && shoal_cinstance_new(s, c, NULL, 0, &inst, NULL) == SHOAL_ERR_OK) {
-    const cmp_scope_t *r = c->root;
-    for (uint32_t i = 0; i < r->nexports && i < 16; i++) {
-      if (r->exports[i].sort != CMP_SORT_FUNC || r->exports[i].type->n != 0) continue;
-      char name[256];
-      if (r->exports[i].name_len >= sizeof name || memchr(r->exports[i].name, '#', r->exports[i].name_len)) continue;
-      memcpy(name, r->exports[i].name, r->exports[i].name_len);
-      name[r->exports[i].name_len] = 0;
-      shoal_cfunc_t *f = shoal_cinstance_func(inst, name);
-      shoal_cval_t res;
-      shoal_store_set_fuel(s, 10000);
-      if (f && shoal_cfunc_call(s, f, NULL, 0, &res, NULL) == SHOAL_ERR_OK && shoal_ctype_result(shoal_cfunc_type(f))) {
-        char *txt;
-        if (shoal_wave_print(shoal_ctype_result(shoal_cfunc_type(f)), &res, &txt) == SHOAL_ERR_OK) free(txt);
-        shoal_cval_free(&res);
-      }
-    }
+    call_exports(s, c, inst);
+    /* then again, put back as instantiation made it */
+    shoal_cinstance_release(inst);
+    if (shoal_cinstance_reinit(inst, NULL, NULL) == SHOAL_ERR_OK) call_exports(s, c, inst);
   }
   shoal_cinstance_free(inst);
   shoal_store_free(s);
