@@ -4,7 +4,8 @@
 ** satisfy its imports with stand-ins (host functions that may suspend or
 ** trap, fresh memories, tables and globals of the declared types),
 ** instantiate it in a store with fuel and small limits, and call every
-** exported function (up to FUZZ_MAX_CALLS), resuming suspended calls.
+** exported function (up to FUZZ_MAX_CALLS), resuming suspended calls;
+** then put the instance back (shoal_instance_reinit) and call them again.
 ** Built with -DSHOAL_FUZZ=ON (clang); run with `make fuzz`.
 */
 #include <shoal/engine.h>
@@ -297,8 +298,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ok = make_import(s, &ctx, &imp, &imports[i]);
   }
   shoal_instance_t *inst = NULL;
-  if (ok && shoal_instance_new(s, m, imports, nimports, &inst, &diag) == SHOAL_ERR_OK)
+  if (ok && shoal_instance_new(s, m, imports, nimports, &inst, &diag) == SHOAL_ERR_OK) {
     call_exports(s, &ctx, inst, m);
+    /* again, put back as instantiation made it (its imports as they are) */
+    if (shoal_store_rearm(s) == SHOAL_ERR_OK && shoal_instance_reinit(inst, &diag) == SHOAL_ERR_OK)
+      call_exports(s, &ctx, inst, m);
+  }
 
   free(imports);
   shoal_store_free(s);
