@@ -25,10 +25,16 @@ enum { HEADER_INVALID_SYNTAX, HEADER_FORBIDDEN, HEADER_IMMUTABLE };
 ** The object table of a request
 ** =================================================================== */
 uint32_t host_obj_new(host_rq_t *rq, host_kind_t kind) {
+  if (!rq->cap) {
+    rq->objs = rq->own_objs;
+    rq->cap = HOST_RQ_OBJS;
+  }
   if (rq->nobjs == rq->cap) {
-    uint32_t cap = rq->cap ? rq->cap * 2 : 8;  /* 8: within malloc's per-thread cache */
-    host_obj_t *p = realloc(rq->objs, cap * sizeof *p);
+    uint32_t cap = rq->cap * 2;
+    bool own = rq->objs == rq->own_objs;
+    host_obj_t *p = own ? malloc(cap * sizeof *p) : realloc(rq->objs, cap * sizeof *p);
     if (!p) return 0;
+    if (own) memcpy(p, rq->own_objs, sizeof rq->own_objs);
     rq->objs = p;
     rq->cap = cap;
   }
@@ -63,7 +69,7 @@ void host_rq_free(host_rq_t *rq) {
     free(o->authority);
     free(o->scheme);
   }
-  free(rq->objs);
+  if (rq->objs != rq->own_objs) free(rq->objs);
   rq->objs = NULL;
   rq->nobjs = rq->cap = 0;
 }

@@ -121,8 +121,10 @@ typedef struct host_rq {
   shoal_wasi_ctx_t *wasi;
   const shoal_http_request_t *req;
   host_buf_t req_body;          /* a read view of req->body */
-  host_obj_t *objs;
+  host_obj_t *objs;             /* own_objs, or the heap past HOST_RQ_OBJS */
   uint32_t nobjs, cap;
+#define HOST_RQ_OBJS 8
+  host_obj_t own_objs[HOST_RQ_OBJS]; /* a handler makes about six: no allocation for them */
   /* the response, once response-outparam.set ran */
   bool responded;
   uint32_t response_rep;        /* the outgoing-response */

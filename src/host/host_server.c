@@ -136,6 +136,11 @@ static void exchange_unref(void *p) {
 }
 /* }================================================================== */
 
+/* Header slots a request's record holds itself (more: on the heap). */
+#define CONN_HEADERS 8
+
+/* One request (MHD's per-request context): one allocation for the
+** common case, its URI at its end. */
 typedef struct conn {
   char *uri;
   bool started, rejected, complete;
@@ -143,10 +148,12 @@ typedef struct conn {
   uint8_t *body;                /* meanwhile, its body */
   size_t body_len;
   bool answered;                /* run inline: its response is queued */
-  shoal_http_field_t *headers;
+  shoal_http_field_t *headers;  /* own_headers, or the heap past CONN_HEADERS */
   size_t nheaders, hcap;
   host_exchange_t *x;
   struct MHD_Connection *con;
+  shoal_http_field_t own_headers[CONN_HEADERS];
+  char uri_buf[];
 } conn_t;
 
 static void conn_free(conn_t *c) {
@@ -160,19 +167,20 @@ static void conn_free(conn_t *c) {
     host_pipe_abandon(&c->x->out);
     exchange_unref(c->x);
   }
-  free(c->uri);
   free(c->body);
-  free(c->headers);  /* names and values point into MHD's connection */
+  if (c->headers != c->own_headers) free(c->headers);  /* names and values point into MHD's connection */
   free(c);
 }
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con) {
   (void)cls; (void)con;
-  conn_t *c = calloc(1, sizeof *c);
-  if (c && !(c->uri = strdup(uri))) {
-    free(c);
-    c = NULL;
-  }
+  size_t n = strlen(uri);
+  conn_t *c = malloc(sizeof *c + n + 1);
+  if (!c) return NULL;
+  memset(c, 0, sizeof *c);
+  c->uri = memcpy(c->uri_buf, uri, n + 1);
+  c->headers = c->own_headers;
+  c->hcap = CONN_HEADERS;
   return c;
 }
 
@@ -186,9 +194,10 @@ static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind, const char 
   (void)kind;
   conn_t *c = cls;
   if (c->nheaders == c->hcap) {
-    size_t cap = c->hcap ? c->hcap * 2 : 16;
-    shoal_http_field_t *p = realloc(c->headers, cap * sizeof *p);
+    size_t cap = c->hcap * 2;
+    shoal_http_field_t *p = c->headers == c->own_headers ? malloc(cap * sizeof *p) : realloc(c->headers, cap * sizeof *p);
     if (!p) return MHD_NO;
+    if (c->headers == c->own_headers) memcpy(p, c->own_headers, sizeof c->own_headers);
     c->headers = p;
     c->hcap = cap;
   }

@@ -175,6 +175,8 @@ def case_basic(args):
         ("GET", "/", {}, None),
         ("GET", "/nope", {}, None),
         ("GET", "/headers", {"x-foo": "bar", "X-Mixed-Case": "Value 1", "other": "no"}, None),
+        # more headers than a request's record holds itself
+        ("GET", "/headers", {"x-h%d" % i: "v%d" % i for i in range(14)}, None),
         ("PUT", "/method", {}, None),
         ("DELETE", "/method?x=1", {}, None),
     ])
