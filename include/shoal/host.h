@@ -75,8 +75,10 @@ void shoal_proxy_worker_free(shoal_proxy_worker_t *w);
 /* Ask the worker's running request to stop (any thread): it ends as TIMEOUT. */
 void shoal_proxy_worker_interrupt(shoal_proxy_worker_t *w);
 
-/* Handles one request in a fresh instance. resp is always filled (a 500 or
-** 504 page when the outcome is not OK); diag says what the guest did. */
+/* Handles one request in a fresh instance: a new one, or the worker's
+** instance of its last request that ended well, put back as instantiation
+** made it (shoal_cinstance_reinit). resp is always filled (a 500 or 504
+** page when the outcome is not OK); diag says what the guest did. */
 shoal_proxy_outcome_t shoal_proxy_handle(shoal_proxy_worker_t *w, const shoal_http_request_t *req,
                                          shoal_http_response_t *resp, shoal_diag_t *diag);
 /* shoal_proxy_handle for a thread that must not sleep (an event loop's):
