@@ -374,6 +374,28 @@ def case_keepalive(args):
         srv.stop()
 
 
+def case_isolation(args):
+    """A request's memory is gone for the next: a body echoed (written into
+    the guest's heap) is not there when the next request looks, though the
+    same worker serves both (its instance put back, not made anew)."""
+    srv = Shoal(args, ["--workers", "1"])
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+        zeros = b"0" * 128 + b"\n"
+        for i in range(6):
+            body = bytes([0xab, i]) * 2048
+            c.request("POST", "/echo", body=body)
+            r = c.getresponse()
+            check(r.status == 200 and r.read() == body, "round %d: the body comes back" % i)
+            c.request("GET", "/peek")
+            r = c.getresponse()
+            seen = r.read()
+            check(r.status == 200 and seen == zeros, "round %d: the heap the echo wrote reads zero (%r)" % (i, seen[:40]))
+        c.close()
+    finally:
+        srv.stop()
+
+
 def case_metrics(args):
     logf = os.path.join(args.work, "access.log")
     if os.path.exists(logf):

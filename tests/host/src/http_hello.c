@@ -279,6 +279,20 @@ void handle(handle_t req, handle_t outparam) {
     req_method(req, &ret);
     static const char *names[] = {"GET\n", "HEAD\n", "POST\n", "PUT\n", "DELETE\n", "CONNECT\n", "OPTIONS\n", "TRACE\n", "PATCH\n"};
     text(outparam, 200, ret.b[0] < 9 ? names[ret.b[0]] : "other\n");
+  } else if (equal(path, rlen, "/peek")) {
+    /* 64 bytes of the heap past this request's own path string, before
+    ** anything else is allocated, in hex: zeros in a fresh instance,
+    ** whatever a request before wrote there (a body it echoed) */
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *h = &__heap_base + 64;
+    char hex[130];
+    for (int i = 0; i < 64; i++) {
+      hex[2 * i] = digits[h[i] >> 4];
+      hex[2 * i + 1] = digits[h[i] & 15];
+    }
+    hex[128] = '\n';
+    hex[129] = 0;
+    text(outparam, 200, hex);
   } else if (equal(path, rlen, "/count")) {
     /* 1 every time when each request gets a fresh instance */
     static char msg[] = "count 0\n";
