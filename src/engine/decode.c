@@ -309,11 +309,16 @@ static uint32_t functype_hash(const eng_functype *t) {
   return h;
 }
 
+/* Every eng_functype carries this hash (decode.c, store.c's host types),
+** so unequal hashes settle most unequal types at once; call_indirect to
+** a host function compares types from two owners on every call. */
 bool eng_functype_eq(const eng_functype *a, const eng_functype *b) {
   if (a == b) return true;
-  if (a->nparams != b->nparams || a->nresults != b->nresults) return false;
-  size_t n = (size_t)a->nparams + a->nresults;
-  return n == 0 || memcmp(a->types, b->types, n) == 0;
+  if (a->hash != b->hash || a->nparams != b->nparams || a->nresults != b->nresults) return false;
+  uint32_t n = a->nparams + a->nresults;
+  for (uint32_t i = 0; i < n; i++)
+    if (a->types[i] != b->types[i]) return false;
+  return true;
 }
 
 static shoal_err_t rd_functype(eng_reader *r, eng_functype *t) {
