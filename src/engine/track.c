@@ -27,7 +27,11 @@
 
 #define TRACK_PAGE 4096u
 #define TRACK_PAGES 256u                /* 1 MiB: what a reset zeroes by hand by default */
-#define TRACK_SLOTS 256u
+/* Each tracked memory splits its mapping into up to TRACK_PAGES areas of
+** alternating protection; 64 of them stay far below the kernel's limit on
+** a process's mappings (vm.max_map_count, 65530), so opening a page never
+** fails for want of one. Memories past 64 are cleared as untracked. */
+#define TRACK_SLOTS 64u
 #define WORDS (TRACK_PAGES / 64)
 
 typedef struct track_slot {
