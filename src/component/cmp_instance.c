@@ -48,19 +48,27 @@ static bool name_is(const char *a, uint32_t al, const char *b, size_t bl) {
 /* {==================================================================
 ** Host resources
 ** =================================================================== */
+/* Room for one more of n elements of size bytes in the arena array *arr
+** (its capacity *cap doubling; the old array stays in the arena). */
+static bool arena_room(shoal_cinstance_t *ci, void **arr, uint32_t n, uint32_t *cap, size_t size, shoal_diag_t *diag) {
+  if (n < *cap) return true;
+  uint32_t c = *cap ? *cap * 2 : 8;
+  void *p = cmp_alloc(&ci->arena, c * size);
+  if (!p) {
+    cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
+    return false;
+  }
+  if (n) memcpy(p, *arr, n * size);
+  *arr = p;
+  *cap = c;
+  return true;
+}
+
 static cmp_dtor_t *dtor_push(frame_t *f) {
   shoal_cinstance_t *ci = f->ci;
-  if (ci->ndtors == ci->dtors_cap) {
-    uint32_t cap = ci->dtors_cap ? ci->dtors_cap * 2 : 8;
-    cmp_dtor_t *p = cmp_alloc(&ci->arena, cap * sizeof *p);  /* the old array stays in the arena */
-    if (!p) {
-      cmp_fail(f->diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
-      return NULL;
-    }
-    if (ci->ndtors) memcpy(p, ci->dtors, ci->ndtors * sizeof *p);
-    ci->dtors = p;
-    ci->dtors_cap = cap;
-  }
+  void *arr = ci->dtors;
+  if (!arena_room(ci, &arr, ci->ndtors, &ci->dtors_cap, sizeof *ci->dtors, f->diag)) return NULL;
+  ci->dtors = arr;
   cmp_dtor_t *dt = &ci->dtors[ci->ndtors++];
   memset(dt, 0, sizeof *dt);
   return dt;
@@ -158,14 +166,9 @@ static shoal_err_t instantiate_scope(frame_t *f, cmp_rinst_t **exports);
 
 /* Records a core instance of ci, in order (for shoal_cinstance_reinit). */
 static shoal_err_t core_push(shoal_cinstance_t *ci, shoal_instance_t *inst, shoal_diag_t *diag) {
-  if (ci->ncores == ci->cores_cap) {
-    uint32_t cap = ci->cores_cap ? ci->cores_cap * 2 : 8;
-    shoal_instance_t **p = cmp_alloc(&ci->arena, cap * sizeof *p);  /* the old array stays in the arena */
-    if (!p) return cmp_fail(diag, SHOAL_ERR_NOMEM, -1, "out of host memory");
-    if (ci->ncores) memcpy(p, ci->cores, ci->ncores * sizeof *p);
-    ci->cores = p;
-    ci->cores_cap = cap;
-  }
+  void *arr = ci->cores;
+  if (!arena_room(ci, &arr, ci->ncores, &ci->cores_cap, sizeof *ci->cores, diag)) return SHOAL_ERR_NOMEM;
+  ci->cores = arr;
   ci->cores[ci->ncores++] = inst;
   return SHOAL_ERR_OK;
 }

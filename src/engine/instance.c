@@ -316,6 +316,23 @@ static shoal_err_t init_segments(shoal_instance_t *inst, shoal_diag_t *diag) {
   return SHOAL_ERR_OK;
 }
 
+/* Step 4: the start function, if any (it may not suspend). */
+static shoal_err_t run_start(shoal_instance_t *inst, shoal_diag_t *diag) {
+  shoal_store_t *s = inst->store;
+  int32_t start = inst->module->start;
+  if (start < 0) return SHOAL_ERR_OK;
+  shoal_raw_t io[1] = { 0 };
+  shoal_err_t err = eng_invoke(s, inst->funcs[start], io, diag);
+  if (err == SHOAL_ERR_SUSPENDED) {
+    shoal_store_cancel(s);
+    err = ENG_ERR(diag, SHOAL_ERR_UNSUPPORTED, -1, "the start function cannot suspend");
+  } else if (err == SHOAL_ERR_EXIT && diag) {
+    diag->code = SHOAL_ERR_EXIT;
+    diag->exit_code = s->exit_code;
+  }
+  return err;
+}
+
 shoal_err_t shoal_instance_new(shoal_store_t *s, const shoal_module_t *m,
                                const shoal_extern_t *imports, size_t nimports,
                                shoal_instance_t **out, shoal_diag_t *diag) {
@@ -341,18 +358,7 @@ shoal_err_t shoal_instance_new(shoal_store_t *s, const shoal_module_t *m,
   s->instances = inst;
 
   TRY(init_segments(inst, diag));
-  if (m->start >= 0) {
-    shoal_raw_t io[1] = { 0 };
-    err = eng_invoke(s, inst->funcs[m->start], io, diag);
-    if (err == SHOAL_ERR_SUSPENDED) {
-      shoal_store_cancel(s);
-      err = ENG_ERR(diag, SHOAL_ERR_UNSUPPORTED, -1, "the start function cannot suspend");
-    } else if (err == SHOAL_ERR_EXIT && diag) {
-      diag->code = SHOAL_ERR_EXIT;
-      diag->exit_code = s->exit_code;
-    }
-    if (err != SHOAL_ERR_OK) goto fail;
-  }
+  TRY(run_start(inst, diag));
   *out = inst;
   return SHOAL_ERR_OK;
 fail:
@@ -379,18 +385,8 @@ shoal_err_t shoal_instance_reinit(shoal_instance_t *inst, shoal_diag_t *diag) {
     inst->globals[i]->val = eng_constexpr_eval(inst, &m->globals[i].init);
   memset(inst->elem_dropped, 0, m->nelems);
   memset(inst->data_dropped, 0, m->ndatas);
-  shoal_err_t err;
-  TRY(init_segments(inst, diag));
-  if (m->start >= 0) {
-    shoal_raw_t io[1] = { 0 };
-    err = eng_invoke(s, inst->funcs[m->start], io, diag);
-    if (err == SHOAL_ERR_SUSPENDED) {
-      shoal_store_cancel(s);
-      err = ENG_ERR(diag, SHOAL_ERR_UNSUPPORTED, -1, "the start function cannot suspend");
-    }
-  }
-fail:
-  return err;
+  shoal_err_t err = init_segments(inst, diag);
+  return err ? err : run_start(inst, diag);
 }
 
 /* }=================================================================== */

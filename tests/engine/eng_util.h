@@ -51,6 +51,14 @@ __attribute__((unused)) static shoal_store_t *util_store(const shoal_store_confi
   return s;
 }
 
+/* A store configuration with every field 0 (the defaults), size set. */
+__attribute__((unused)) static shoal_store_config_t util_config(void) {
+  shoal_store_config_t cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.size = sizeof cfg;
+  return cfg;
+}
+
 __attribute__((unused)) static shoal_val_t util_i32(int32_t x) {
   shoal_val_t v;
   memset(&v, 0, sizeof v);
@@ -104,6 +112,29 @@ __attribute__((unused)) static shoal_err_t util_call_i32(shoal_store_t *s, shoal
     *out = r.of.i32;
   }
   return err;
+}
+
+/* The i32 result of export `name` called with arg; fails the test on a trap. */
+__attribute__((unused)) static int32_t util_i32_of(shoal_store_t *s, shoal_instance_t *inst, const char *name,
+                                                   int32_t arg) {
+  int32_t r = -1;
+  shoal_diag_t d;
+  ASSERT_OK_DIAG(util_call_i32(s, inst, name, arg, &r, &d), &d);
+  return r;
+}
+
+/* An instance of m whose one import is a host function () -> i32. */
+__attribute__((unused)) static shoal_instance_t *util_instance_with(shoal_store_t *s, const shoal_module_t *m,
+                                                                    shoal_host_fn_t fn) {
+  static const shoal_valtype_t res[] = {SHOAL_I32};
+  shoal_functype_t ft = {.nparams = 0, .nresults = 1, .results = res};
+  shoal_extern_t imp = {.kind = SHOAL_EXTERN_FUNC};
+  imp.of.func = shoal_func_new_host(s, &ft, fn, NULL, NULL);
+  ASSERT_TRUE(imp.of.func != NULL);
+  shoal_instance_t *inst = NULL;
+  shoal_diag_t d;
+  ASSERT_OK_DIAG(shoal_instance_new(s, m, &imp, 1, &inst, &d), &d);
+  return inst;
 }
 
 /* strstr that fails the test with both strings when needle is absent. */

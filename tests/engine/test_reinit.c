@@ -19,22 +19,11 @@ static shoal_err_t reinit_inside(shoal_caller_t *c, void *env, shoal_raw_t *io) 
 }
 
 static shoal_instance_t *instantiate(shoal_store_t *s, const shoal_module_t *m) {
-  static const shoal_valtype_t res[] = {SHOAL_I32};
-  shoal_functype_t ft = {.nparams = 0, .nresults = 1, .results = res};
-  shoal_extern_t imp = {.kind = SHOAL_EXTERN_FUNC};
-  imp.of.func = shoal_func_new_host(s, &ft, reinit_inside, NULL, NULL);
-  ASSERT_TRUE(imp.of.func != NULL);
-  shoal_instance_t *inst = NULL;
-  shoal_diag_t d;
-  ASSERT_OK_DIAG(shoal_instance_new(s, m, &imp, 1, &inst, &d), &d);
-  return inst;
+  return util_instance_with(s, m, reinit_inside);
 }
 
 static int32_t call(shoal_store_t *s, shoal_instance_t *inst, const char *name, int32_t arg) {
-  int32_t r = -1;
-  shoal_diag_t d;
-  ASSERT_OK_DIAG(util_call_i32(s, inst, name, arg, &r, &d), &d);
-  return r;
+  return util_i32_of(s, inst, name, arg);
 }
 
 static void reinit(shoal_instance_t *inst) {
@@ -107,9 +96,7 @@ TEST(reinit_gives_fresh_state) {
 
 TEST(reinit_giving_pages_back) {
   shoal_module_t *m = util_module("eng_reinit");
-  shoal_store_config_t cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.size = sizeof cfg;
+  shoal_store_config_t cfg = util_config();
   cfg.reset_keep_bytes = 1;
   shoal_store_t *s = util_store(&cfg);
   shoal_instance_t *inst = instantiate(s, m);
@@ -126,9 +113,7 @@ TEST(reinit_tracking_pages) {
   /* track_pages: after the first reinit, untouched pages are inaccessible
   ** until touched; every page touched in any round must read zero after */
   shoal_module_t *m = util_module("eng_reinit");
-  shoal_store_config_t cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.size = sizeof cfg;
+  shoal_store_config_t cfg = util_config();
   cfg.track_pages = true;
   shoal_store_t *s = util_store(&cfg);
   shoal_instance_t *inst = instantiate(s, m);
@@ -175,9 +160,7 @@ TEST(rearm_restores_interrupt_and_fuel) {
   shoal_module_t *m = util_module("eng_reinit");
   int32_t r;
   shoal_diag_t d;
-  shoal_store_config_t cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.size = sizeof cfg;
+  shoal_store_config_t cfg = util_config();
   cfg.fuel = 1000;
   shoal_store_t *s = util_store(&cfg);
   shoal_instance_t *inst = instantiate(s, m);

@@ -14,22 +14,11 @@ static shoal_err_t reset_inside(shoal_caller_t *c, void *env, shoal_raw_t *io) {
 }
 
 static shoal_instance_t *instantiate(shoal_store_t *s, const shoal_module_t *m) {
-  static const shoal_valtype_t res[] = {SHOAL_I32};
-  shoal_functype_t ft = {.nparams = 0, .nresults = 1, .results = res};
-  shoal_extern_t imp = {.kind = SHOAL_EXTERN_FUNC};
-  imp.of.func = shoal_func_new_host(s, &ft, reset_inside, NULL, NULL);
-  ASSERT_TRUE(imp.of.func != NULL);
-  shoal_instance_t *inst = NULL;
-  shoal_diag_t d;
-  ASSERT_OK_DIAG(shoal_instance_new(s, m, &imp, 1, &inst, &d), &d);
-  return inst;
+  return util_instance_with(s, m, reset_inside);
 }
 
 static int32_t call(shoal_store_t *s, shoal_instance_t *inst, const char *name, int32_t arg) {
-  int32_t r = -1;
-  shoal_diag_t d;
-  ASSERT_OK_DIAG(util_call_i32(s, inst, name, arg, &r, &d), &d);
-  return r;
+  return util_i32_of(s, inst, name, arg);
 }
 
 /* Leaves state behind that a fresh instance must not see. */
@@ -101,9 +90,7 @@ TEST(reset_gives_fresh_state) {
 TEST(reset_giving_pages_back) {
   /* reset_keep_bytes 1: every memory's pages go back to the kernel */
   shoal_module_t *m = util_module("eng_reset");
-  shoal_store_config_t cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.size = sizeof cfg;
+  shoal_store_config_t cfg = util_config();
   cfg.reset_keep_bytes = 1;
   shoal_store_t *s = util_store(&cfg);
   shoal_instance_t *inst = instantiate(s, m);
@@ -132,9 +119,7 @@ TEST(reset_restores_interrupt_and_fuel) {
   ASSERT_EQ_INT(call(s, inst, "spin", 3000000), 0);
   shoal_store_free(s);
 
-  shoal_store_config_t cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.size = sizeof cfg;
+  shoal_store_config_t cfg = util_config();
   cfg.fuel = 1000;
   s = util_store(&cfg);
   inst = instantiate(s, m);
